@@ -1,0 +1,68 @@
+//! What each prompt template sees. One builder per template, shared by the
+//! turn and by `setter check` (which renders every template against a sample).
+
+use super::plan::{Action, Plan};
+use crate::config::{Config, Framework};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// `extract.j2`: the offer, slots and ICP — identical for every lead, so a
+/// local model can keep the whole rendered prompt in its KV cache.
+pub fn extract(config: &Config, framework: &Framework) -> Value {
+    json!({
+        "offer": config.offer,
+        "slots": framework.slots,
+        "traits": config.icp.traits,
+        "disqualifiers": config.icp.disqualifiers,
+    })
+}
+
+/// `system.j2` (reply writer) and `fallback.j2`.
+pub fn reply(config: &Config, known: &BTreeMap<String, Value>, plan: &Plan) -> Value {
+    let known: Vec<Value> = known
+        .iter()
+        .map(|(id, v)| {
+            let value = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            json!({"id": id, "value": value})
+        })
+        .collect();
+    json!({
+        "offer": config.offer,
+        "persona": config.persona,
+        "language": config.persona.language,
+        "known": known,
+        "plan": {
+            "action": plan.action.as_str(),
+            "slot": plan.slot,
+            "question": plan.question,
+            "question_text": plan.question_text,
+            "budget_allowed": plan.budget_allowed,
+            "link": plan.link,
+            "reason": plan.reason,
+        },
+    })
+}
+
+/// Sample plans covering every branch of the templates, for `setter check`.
+pub fn sample_plans(framework: &Framework) -> Vec<Plan> {
+    let slot = framework.slots.first();
+    let base = Plan {
+        action: Action::Ask,
+        slot: slot.map(|s| s.id.clone()),
+        question: slot.map(Framework::question_for),
+        question_text: slot.map(Framework::ask_for),
+        budget_allowed: false,
+        link: None,
+        reason: "sample".into(),
+    };
+    let mut nurture = base.clone();
+    nurture.action = Action::Nurture;
+    nurture.question = None;
+    nurture.question_text = None;
+    let mut close = nurture.clone();
+    close.action = Action::Close;
+    close.link = Some("https://example.com/book".into());
+    let mut decline = nurture.clone();
+    decline.action = Action::Decline;
+    vec![base, nurture, close, decline]
+}

@@ -1,0 +1,222 @@
+//! Step 1 of a turn: the model turns the lead's newest message into JSON.
+//!
+//! The schema is generated from the framework's slots and the ICP, and sent as
+//! OpenAI structured output (a grammar for the local model). The model only
+//! *reports*; whether a trait or disqualifier counts is decided in `score`.
+//! Bad JSON is repaired once (tolerant parse, then one retry quoting the
+//! validation error); after that the turn goes on with nothing new extracted.
+
+use crate::config::{Framework, Icp, SlotKind};
+use crate::llm::{ChatMessage, ChatModel, ChatRequest, JsonSchema, Usage};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// What the model reported for one message (nulls dropped).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extraction {
+    pub slots: BTreeMap<String, Value>,
+    pub traits: BTreeMap<String, bool>,
+    /// Disqualifier id → the lead's words the model says show it.
+    pub disqualifiers: BTreeMap<String, String>,
+}
+
+/// The extraction call's result, including how it went.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub extraction: Extraction,
+    pub usage: Usage,
+    /// Set when the answer needed repair or was given up on.
+    pub problem: Option<String>,
+}
+
+fn nullable(kind: SlotKind, values: &[String]) -> Value {
+    match kind {
+        SlotKind::String => json!({"type": ["string", "null"]}),
+        SlotKind::Number => json!({"type": ["number", "null"]}),
+        SlotKind::Bool => json!({"type": ["boolean", "null"]}),
+        SlotKind::Enum => {
+            let mut options: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+            options.push(Value::Null);
+            json!({"type": ["string", "null"], "enum": options})
+        }
+    }
+}
+
+fn object(properties: Map<String, Value>) -> Value {
+    let required: Vec<&String> = properties.keys().collect();
+    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
+}
+
+/// The JSON schema for a framework and ICP (strict: every key required, nullable).
+pub fn schema(framework: &Framework, icp: &Icp) -> JsonSchema {
+    let mut props = Map::new();
+    for s in &framework.slots {
+        props.insert(s.id.clone(), nullable(s.kind, &s.values));
+    }
+    let traits = icp
+        .traits
+        .iter()
+        .map(|t| (t.id.clone(), json!({"type": ["boolean", "null"]})))
+        .collect();
+    props.insert("traits".into(), object(traits));
+    let dqs = icp
+        .disqualifiers
+        .iter()
+        .map(|d| (d.id.clone(), json!({"type": ["string", "null"]})))
+        .collect();
+    props.insert("disqualifiers".into(), object(dqs));
+    JsonSchema {
+        name: "lead_facts".into(),
+        schema: object(props),
+    }
+}
+
+/// Finds the JSON object in a reply that may wrap it in prose or code fences.
+fn tolerant_json(text: &str) -> Result<Value, String> {
+    let start = text.find('{').ok_or("no JSON object in the reply")?;
+    let end = text.rfind('}').ok_or("no closing brace in the reply")?;
+    if end < start {
+        return Err("no JSON object in the reply".into());
+    }
+    serde_json::from_str(&text[start..=end]).map_err(|e| format!("invalid JSON: {e}"))
+}
+
+/// Parses and validates a reply against the framework; missing keys count as null.
+pub fn parse(text: &str, framework: &Framework, icp: &Icp) -> Result<Extraction, String> {
+    let value = tolerant_json(text)?;
+    let obj = value.as_object().ok_or("the reply is not a JSON object")?;
+    let mut out = Extraction::default();
+    for slot in &framework.slots {
+        let v = match obj.get(&slot.id) {
+            // An empty string is a small model's way of saying "unknown".
+            Some(Value::String(s)) if s.trim().is_empty() => Value::Null,
+            Some(v) => v.clone(),
+            None => Value::Null,
+        };
+        let ok = match (&v, slot.kind) {
+            (Value::Null, _) => true,
+            (Value::String(_), SlotKind::String) => true,
+            (Value::String(s), SlotKind::Enum) => slot.values.contains(s),
+            (Value::Number(_), SlotKind::Number) | (Value::Bool(_), SlotKind::Bool) => true,
+            _ => false,
+        };
+        if !ok {
+            let kind = format!("{:?}", slot.kind).to_lowercase();
+            return Err(format!("\"{}\" must be a {kind} or null, got {v}", slot.id));
+        }
+        if !v.is_null() {
+            out.slots.insert(slot.id.clone(), v);
+        }
+    }
+    let section = |key: &str| obj.get(key).and_then(Value::as_object).cloned().unwrap_or_default();
+    let traits = section("traits");
+    for t in &icp.traits {
+        match traits.get(&t.id) {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(b)) => {
+                out.traits.insert(t.id.clone(), *b);
+            }
+            Some(other) => return Err(format!("traits.{} must be true, false or null, got {other}", t.id)),
+        }
+    }
+    let dqs = section("disqualifiers");
+    for d in &icp.disqualifiers {
+        match dqs.get(&d.id) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.trim().is_empty() => {}
+            Some(Value::String(s)) => {
+                out.disqualifiers.insert(d.id.clone(), s.clone());
+            }
+            Some(other) => {
+                return Err(format!("disqualifiers.{} must be a quote or null, got {other}", d.id))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the extraction call with one repair attempt.
+pub async fn run(
+    model: &dyn ChatModel,
+    system: String,
+    transcript: String,
+    schema: JsonSchema,
+    framework: &Framework,
+    icp: &Icp,
+) -> Result<Outcome, crate::llm::Error> {
+    let mut request = ChatRequest {
+        messages: vec![ChatMessage::system(system), ChatMessage::user(transcript)],
+        schema: Some(schema),
+        temperature: 0.0,
+        max_tokens: 400,
+    };
+    let mut outcome = Outcome::default();
+    let first = model.chat(&request).await?;
+    outcome.usage += first.usage;
+    let err = match parse(&first.text, framework, icp) {
+        Ok(extraction) => {
+            outcome.extraction = extraction;
+            return Ok(outcome);
+        }
+        Err(err) => err,
+    };
+    tracing::warn!(error = %err, "extraction reply invalid; retrying once");
+    request.messages.push(ChatMessage::assistant(first.text));
+    request.messages.push(ChatMessage::user(format!(
+        "That answer was invalid: {err}. Reply with only the JSON object matching the schema."
+    )));
+    let second = model.chat(&request).await?;
+    outcome.usage += second.usage;
+    match parse(&second.text, framework, icp) {
+        Ok(extraction) => {
+            outcome.extraction = extraction;
+            outcome.problem = Some(format!("repaired: {err}"));
+        }
+        Err(err2) => {
+            tracing::warn!(error = %err2, "extraction still invalid; continuing with no new facts");
+            outcome.problem = Some(format!("gave up: {err2}"));
+        }
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn setup() -> (Framework, Icp) {
+        let c = Config::example();
+        (Framework::resolve("pif", &[]).unwrap(), c.icp)
+    }
+
+    #[test]
+    fn schema_is_strict_and_nullable() {
+        let (fw, icp) = setup();
+        let s = schema(&fw, &icp).schema;
+        assert_eq!(s["additionalProperties"], json!(false));
+        assert_eq!(s["required"].as_array().unwrap().len(), fw.slots.len() + 2);
+        assert_eq!(s["properties"]["pain"]["type"], json!(["string", "null"]));
+        assert_eq!(s["properties"]["traits"]["properties"]["owner"]["type"], json!(["boolean", "null"]));
+    }
+
+    #[test]
+    fn prose_and_fences_around_json_are_tolerated() {
+        let (fw, icp) = setup();
+        let text = "Sure!\n```json\n{\"pain\": \"no leads\", \"budget\": null, \"traits\": {\"owner\": true}, \"disqualifiers\": {\"job_seeker\": \"\"}}\n```";
+        let e = parse(text, &fw, &icp).unwrap();
+        assert_eq!(e.slots, BTreeMap::from([("pain".to_string(), json!("no leads"))]));
+        assert_eq!(e.traits, BTreeMap::from([("owner".to_string(), true)]));
+        assert!(e.disqualifiers.is_empty());
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        let (fw, icp) = setup();
+        assert_eq!(
+            parse("{\"pain\": 3}", &fw, &icp).unwrap_err(),
+            "\"pain\" must be a string or null, got 3"
+        );
+        assert_eq!(parse("I cannot help", &fw, &icp).unwrap_err(), "no JSON object in the reply");
+    }
+}

@@ -1,0 +1,183 @@
+//! Question cadence, decided in code: what this reply should do.
+//!
+//! Rules from the playbook: one question per message; 3–5 questions spread
+//! over the conversation; never budget before the configured lead message;
+//! stop asking once enough is known; a disqualified lead is declined, not
+//! questioned; a Hot lead gets the next step instead of another question.
+
+use super::score::Assessment;
+use crate::config::{Config, Framework, SlotRole};
+use crate::lead::Tier;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What the reply does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Ask about `slot`.
+    Ask,
+    /// Acknowledge and add value without a question (e.g. only budget is left
+    /// and it is too early to ask).
+    Nurture,
+    /// Send the booking or payment link.
+    Close,
+    /// Politely end: a hard disqualifier matched.
+    Decline,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Ask => "ask",
+            Action::Nurture => "nurture",
+            Action::Close => "close",
+            Action::Decline => "decline",
+        }
+    }
+}
+
+/// The plan for one reply; rendered into the system prompt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub action: Action,
+    /// The slot to ask about (with `Ask`).
+    pub slot: Option<String>,
+    /// Instruction for the writer model.
+    pub question: Option<String>,
+    /// Literal question for the fallback reply.
+    pub question_text: Option<String>,
+    /// Whether budget may be mentioned in this reply.
+    pub budget_allowed: bool,
+    pub link: Option<String>,
+    pub reason: String,
+}
+
+/// Decides the next reply. `asked` lists the slot asked in each earlier turn;
+/// `message_no` is the 1-based number of the lead message being answered.
+pub fn plan(
+    config: &Config,
+    framework: &Framework,
+    assessment: &Assessment,
+    known: &BTreeMap<String, serde_json::Value>,
+    asked: &[Option<String>],
+    message_no: usize,
+) -> Plan {
+    let q = &config.qualification;
+    let budget_allowed = message_no >= q.budget_not_before_message as usize;
+    let mut plan = Plan {
+        action: Action::Nurture,
+        slot: None,
+        question: None,
+        question_text: None,
+        budget_allowed,
+        link: None,
+        reason: String::new(),
+    };
+    if let Some(d) = &assessment.disqualified {
+        plan.action = Action::Decline;
+        plan.reason = config
+            .icp
+            .disqualifiers
+            .iter()
+            .find(|x| x.id == d.id)
+            .map(|x| x.text.clone())
+            .unwrap_or_else(|| d.id.clone());
+        return plan;
+    }
+    let questions_asked = asked.iter().flatten().count();
+    if assessment.tier == Tier::Hot && questions_asked >= q.min_questions as usize {
+        plan.action = Action::Close;
+        let link = if assessment.next_action == "send_payment_link" {
+            &config.offer.payment_url
+        } else {
+            &config.offer.booking_url
+        };
+        plan.link = Some(link.clone()).filter(|l| !l.is_empty());
+        plan.reason = format!("tier hot after {questions_asked} questions: {}", assessment.next_action);
+        return plan;
+    }
+    if questions_asked >= q.max_questions as usize {
+        plan.reason = format!("asked the maximum of {} questions", q.max_questions);
+        return plan;
+    }
+    // Don't nag: a slot asked twice without an answer is left for the closer.
+    let times_asked = |id: &str| asked.iter().flatten().filter(|s| s.as_str() == id).count();
+    let just_asked = asked.last().cloned().flatten();
+    let next = framework.slots.iter().find(|s| {
+        !known.contains_key(&s.id)
+            && (s.role != SlotRole::Budget || budget_allowed)
+            && times_asked(&s.id) < 2
+            && just_asked.as_deref() != Some(s.id.as_str())
+    });
+    match next {
+        Some(slot) => {
+            plan.action = Action::Ask;
+            plan.slot = Some(slot.id.clone());
+            plan.question = Some(Framework::question_for(slot));
+            plan.question_text = Some(Framework::ask_for(slot));
+            plan.reason = format!("{} is the next unknown slot", slot.id);
+        }
+        None => {
+            plan.reason = if framework.slots.iter().all(|s| known.contains_key(&s.id)) {
+                "every slot is known".into()
+            } else {
+                format!("only budget is left and it waits until lead message {}", q.budget_not_before_message)
+            };
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::score;
+    use crate::config::Config;
+    use serde_json::json;
+
+    fn fixture() -> (Config, Framework) {
+        let c = Config::example();
+        let fw = Framework::resolve("pif", &[]).unwrap();
+        (c, fw)
+    }
+
+    fn neutral(c: &Config, fw: &Framework) -> Assessment {
+        score::assess(c, fw, &[], &BTreeMap::new(), 0)
+    }
+
+    #[test]
+    fn asks_slots_in_order_one_at_a_time() {
+        let (c, fw) = fixture();
+        let known = BTreeMap::from([("pain".to_string(), json!("no leads"))]);
+        let p = plan(&c, &fw, &neutral(&c, &fw), &known, &[Some("pain".into())], 2);
+        assert_eq!((p.action, p.slot.as_deref()), (Action::Ask, Some("business")));
+    }
+
+    #[test]
+    fn budget_waits_for_its_message() {
+        let (c, fw) = fixture();
+        let known: BTreeMap<String, serde_json::Value> = ["pain", "business", "desired_outcome", "timeline"]
+            .iter()
+            .map(|k| (k.to_string(), json!("x")))
+            .collect();
+        let asked = vec![Some("pain".into()), Some("business".into())];
+        let early = plan(&c, &fw, &neutral(&c, &fw), &known, &asked, 4);
+        assert_eq!(early.action, Action::Nurture);
+        assert!(!early.budget_allowed);
+        let on_time = plan(&c, &fw, &neutral(&c, &fw), &known, &asked, 5);
+        assert_eq!(on_time.slot.as_deref(), Some("budget"));
+    }
+
+    #[test]
+    fn stops_after_max_questions() {
+        let (c, fw) = fixture();
+        let asked: Vec<Option<String>> = ["pain", "business", "desired_outcome", "timeline", "budget"]
+            .iter()
+            .map(|s| Some(s.to_string()))
+            .collect();
+        let p = plan(&c, &fw, &neutral(&c, &fw), &BTreeMap::new(), &asked, 9);
+        assert_eq!(p.action, Action::Nurture);
+        assert_eq!(p.reason, "asked the maximum of 5 questions");
+    }
+}

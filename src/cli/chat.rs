@@ -1,0 +1,170 @@
+//! `setter chat`: be the lead. Interactive with history, or `--script FILE
+//! --json` printing one JSON line per turn (for tests and evals).
+
+use super::{build_agent, load_config, now_ms};
+use crate::agent::{Agent, Inbound, Outcome, TurnReport};
+use crate::lead::Channel;
+use crate::store::{Lead, NewLead};
+use anyhow::Context;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct ChatArgs {
+    /// Continue this lead (id or unique prefix). Default: your terminal lead.
+    #[arg(long, conflicts_with = "new")]
+    lead: Option<String>,
+    /// Start a fresh lead instead of continuing the terminal one.
+    #[arg(long)]
+    new: bool,
+    /// The channel the conversation is on.
+    #[arg(long, default_value = "webchat", value_parser = parse_channel)]
+    channel: Channel,
+    /// Show slots, fit, intent, tier and next action after each turn.
+    #[arg(long)]
+    debug: bool,
+    /// Read lead messages from FILE, one per line, instead of the keyboard.
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// With --script: print one JSON object per turn on stdout.
+    #[arg(long, requires = "script")]
+    json: bool,
+}
+
+fn parse_channel(s: &str) -> Result<Channel, String> {
+    s.parse()
+}
+
+pub async fn run(config: Option<&Path>, args: ChatArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load_config(config)?;
+    let persona = loaded.config.persona.name.clone();
+    let agent = build_agent(loaded).await?;
+    let lead = match &args.lead {
+        Some(id) => agent.store().lead(id).await?,
+        None => {
+            let external_id = if args.new {
+                format!("terminal-{}", uuid::Uuid::now_v7())
+            } else {
+                "terminal".to_string()
+            };
+            let new = NewLead { channel: args.channel, external_id, name: None, source: Some("setter chat".into()) };
+            agent.store().lead_for(&new, now_ms()).await?
+        }
+    };
+    match &args.script {
+        Some(path) => script(&agent, &lead, path, &args, &persona).await,
+        None => interactive(&agent, &lead, &args, &persona).await,
+    }
+}
+
+async fn script(agent: &Agent, lead: &Lead, path: &Path, args: &ChatArgs, persona: &str) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading script {}", path.display()))?;
+    let mut out = std::io::stdout().lock();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let inbound = Inbound { text: line.to_string(), external_id: None, at: now_ms() };
+        let Outcome::Replied(report) = agent.turn(lead, inbound).await? else { continue };
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string(&report)?)?;
+        } else {
+            writeln!(out, "lead: {line}\n{persona}: {}", report.reply)?;
+            if args.debug {
+                writeln!(out, "{}", debug_line(&report))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn interactive(agent: &Agent, lead: &Lead, args: &ChatArgs, persona: &str) -> anyhow::Result<ExitCode> {
+    let memory = agent.store().memory(&lead.id).await?;
+    if memory.messages.is_empty() {
+        println!("New lead {} on {}. Write as the lead; Ctrl-D to leave.", lead.id, lead.channel);
+    } else {
+        println!(
+            "Continuing lead {} ({} messages; --new starts a fresh one). Ctrl-D to leave.",
+            lead.id,
+            memory.messages.len()
+        );
+        for m in memory.messages.iter().rev().take(4).rev() {
+            let who = if m.direction == crate::lead::Direction::In { "you" } else { persona };
+            println!("  {who}: {}", m.text);
+        }
+    }
+    let mut editor = rustyline::DefaultEditor::new()?;
+    let history = dirs::data_dir().map(|d| d.join("setter").join("chat_history"));
+    if let Some(h) = &history {
+        let _ = editor.load_history(h);
+    }
+    loop {
+        let line = match editor.readline("you> ") {
+            Ok(line) => line,
+            Err(rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let _ = editor.add_history_entry(line);
+        let inbound = Inbound { text: line.to_string(), external_id: None, at: now_ms() };
+        match agent.turn(lead, inbound).await {
+            Ok(Outcome::Replied(report)) => {
+                println!("{persona}: {}", report.reply);
+                if args.debug {
+                    println!("{}", debug_line(&report));
+                }
+            }
+            Ok(Outcome::Duplicate) => {}
+            // Your message is stored; the next turn sees it. Say why and go on.
+            Err(e) => eprintln!("error: {e} (your message was saved)"),
+        }
+    }
+    if let Some(h) = &history {
+        if let Some(dir) = h.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.save_history(h);
+    }
+    println!("Bye. `setter leads show {}` shows what was learned.", &lead.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The one-line debug panel printed after each turn.
+pub fn debug_line(r: &TurnReport) -> String {
+    let slots: Vec<String> = r
+        .slots
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+        .collect();
+    let mut line = format!(
+        "  [turn {}] fit {} · intent {} · {} ({}) · stage {} · next {} · reply: {}{}\n  slots: {}\n  why: {}\n  tokens {}+{} · {} ms",
+        r.turn,
+        r.fit,
+        r.intent,
+        r.tier,
+        r.score,
+        r.stage,
+        r.next_action,
+        r.action.as_str(),
+        r.asked_slot.as_deref().map(|s| format!(" {s}")).unwrap_or_default(),
+        if slots.is_empty() { "(none yet)".to_string() } else { slots.join(", ") },
+        r.reasons.join("; "),
+        r.tokens.prompt,
+        r.tokens.completion,
+        r.latency_ms,
+    );
+    if let Some(s) = &r.speed {
+        line.push_str(&format!(
+            " · prompt {:.1} tok/s · generation {:.1} tok/s",
+            s.prompt_tokens_per_s, s.gen_tokens_per_s
+        ));
+    }
+    if let Some(g) = &r.guard {
+        line.push_str(&format!(" · guard: {g}"));
+    }
+    if let Some(p) = &r.extraction_problem {
+        line.push_str(&format!(" · extraction: {p}"));
+    }
+    line
+}

@@ -1,0 +1,108 @@
+//! `setter init` and `setter check`.
+
+use crate::agent::context;
+use crate::config::{self, Config, EXAMPLE_TOML};
+use crate::prompts::{Prompts, DEFAULTS};
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Directory to write into (created if missing).
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Overwrite existing files.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn init(args: InitArgs) -> anyhow::Result<()> {
+    let prompts = args.dir.join("prompts");
+    std::fs::create_dir_all(&prompts).with_context(|| format!("creating {}", prompts.display()))?;
+    let mut files = vec![(args.dir.join("setter.toml"), EXAMPLE_TOML)];
+    files.extend(DEFAULTS.iter().map(|(name, text)| (prompts.join(name), *text)));
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|(p, _)| p.exists())
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    if !existing.is_empty() && !args.force {
+        bail!("{} already exist(s); pass --force to overwrite", existing.join(", "));
+    }
+    for (path, text) in &files {
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    println!("\nNext: edit setter.toml (offer, ICP), then `setter check` and `setter chat`.");
+    Ok(())
+}
+
+/// Validates the config and renders every template against sample contexts.
+pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let path = explicit.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("setter.toml"));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: cannot read: {e}", path.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let config = match Config::parse(&text, &path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let (errors, warnings) = config.validate();
+    for w in &warnings {
+        println!("warning: {w}");
+    }
+    for e in &errors {
+        println!("error: {e}");
+    }
+    if !errors.is_empty() {
+        println!("{}: {} error(s)", path.display(), errors.len());
+        return Ok(ExitCode::from(2));
+    }
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let loaded = config::finish(config, &path, base)?;
+    let mut problems = 0;
+    let prompts = match Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir))) {
+        Ok(p) => p,
+        Err(e) => {
+            println!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let c = &loaded.config;
+    let mut attempt = |name: &str, ctx: serde_json::Value| {
+        if let Err(e) = prompts.render(name, ctx) {
+            println!("error: {e}");
+            problems += 1;
+        }
+    };
+    attempt("extract.j2", context::extract(c, &loaded.framework));
+    for plan in context::sample_plans(&loaded.framework) {
+        let known = [("pain".to_string(), serde_json::json!("not enough leads"))].into();
+        let ctx = context::reply(c, &known, &plan);
+        attempt("system.j2", ctx.clone());
+        attempt("fallback.j2", ctx);
+    }
+    for (name, origin) in &prompts.sources {
+        println!("template {name}: {origin}");
+    }
+    if problems > 0 {
+        return Ok(ExitCode::from(2));
+    }
+    println!(
+        "{}: ok (framework {} with {} slots, {} traits, {} disqualifiers)",
+        path.display(),
+        loaded.framework.id,
+        loaded.framework.slots.len(),
+        c.icp.traits.len(),
+        c.icp.disqualifiers.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,106 @@
+//! The `setter` command line (clap). One file per subcommand; `anyhow` lives
+//! here and in `main.rs` only.
+
+mod chat;
+mod init;
+mod leads;
+
+use crate::agent::Agent;
+use crate::config::{self, Config, Loaded};
+use crate::prompts::Prompts;
+use crate::store::Store;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "setter", version, about = "AI appointment setter: qualify DM leads, score them, hand them off")]
+pub struct Cli {
+    /// Path to setter.toml (without it, ./setter.toml, else the built-in example).
+    #[arg(long, global = true, env = "SETTER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// More logs on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented setter.toml and the prompt templates to edit.
+    Init(init::InitArgs),
+    /// Validate setter.toml and render every template; exit 2 on problems.
+    Check,
+    /// Talk to the bot as a lead (interactive, or --script FILE --json).
+    Chat(chat::ChatArgs),
+    /// List, show and export leads.
+    #[command(subcommand)]
+    Leads(leads::LeadsCommand),
+    /// A lead's score with its full explanation, or the matrix.
+    Score(leads::ScoreArgs),
+}
+
+/// Logs go to stderr so `--json` output on stdout stays machine-readable.
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "setter=info",
+        _ => "setter=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Init(args) => init::init(args).map(|_| ExitCode::SUCCESS),
+        Command::Check => init::check(cli.config.as_deref()),
+        Command::Chat(args) => chat::run(cli.config.as_deref(), args).await,
+        Command::Leads(cmd) => leads::run(cli.config.as_deref(), cmd).await,
+        Command::Score(args) => leads::score(cli.config.as_deref(), args).await,
+    }
+}
+
+/// Loads the configuration: an explicit path must exist; otherwise
+/// ./setter.toml, or the built-in example so a first run needs no files.
+pub fn load_config(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
+    let loaded = match explicit {
+        Some(path) => config::load(path)?,
+        None if Path::new("setter.toml").exists() => config::load(Path::new("setter.toml"))?,
+        None => {
+            tracing::info!("no setter.toml here; using the built-in example (write your own with `setter init`)");
+            config::finish(Config::example(), Path::new("(built-in example)"), PathBuf::from("."))?
+        }
+    };
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(loaded)
+}
+
+/// Opens the store named in the config.
+pub async fn open_store(loaded: &Loaded) -> anyhow::Result<Store> {
+    let url = loaded.storage_url();
+    Store::open(&url).await.with_context(|| format!("opening storage {url}"))
+}
+
+/// Config, store, prompts and model, wired into an agent.
+pub async fn build_agent(loaded: Loaded) -> anyhow::Result<Agent> {
+    let prompts = Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir)))?;
+    let store = open_store(&loaded).await?;
+    let cassette = crate::llm::cassette::Settings::from_env()?;
+    let model = crate::llm::from_config(&loaded, cassette)?;
+    Ok(Agent::new(Arc::new(loaded), model, store, Arc::new(prompts))?)
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,557 @@
+//! `setter.toml`: typed configuration, its defaults, and validation.
+//!
+//! Loading never half-succeeds: the file is parsed with serde (unknown keys are
+//! refused), then [`Config::validate`] collects *every* problem, each naming the
+//! key path to fix (`icp.disqualifiers[1].text: must not be empty`). Soft advice
+//! (an ICP with 8 traits) comes back as warnings, not errors.
+
+mod frameworks;
+mod scoring;
+
+pub use frameworks::{Framework, Slot, SlotKind, SlotRole};
+pub use scoring::{NextActions, ScoringConfig, SignalWeights};
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The commented example written by `setter init`; also the defaults' documentation.
+pub const EXAMPLE_TOML: &str = include_str!("../../setter.example.toml");
+
+/// Errors from loading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path} is invalid:\n{}", .issues.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n"))]
+    Invalid { path: PathBuf, issues: Vec<Issue> },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One problem found by validation, tied to the key that causes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Issue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// The whole `setter.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub offer: Offer,
+    pub icp: Icp,
+    #[serde(default)]
+    pub qualification: Qualification,
+    #[serde(default)]
+    pub persona: Persona,
+    #[serde(default)]
+    pub llm: LlmConfig,
+    #[serde(default)]
+    pub storage: Storage,
+    #[serde(default)]
+    pub scoring: ScoringConfig,
+    /// Directory of prompt templates overriding the embedded defaults; relative
+    /// paths are taken from the config file's directory.
+    #[serde(default = "default_prompts_dir")]
+    pub prompts_dir: PathBuf,
+}
+
+fn default_prompts_dir() -> PathBuf {
+    PathBuf::from("prompts")
+}
+
+/// What is being sold: the bot quotes these facts and never invents others.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offer {
+    pub name: String,
+    pub description: String,
+    pub price: f64,
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    #[serde(default)]
+    pub booking_url: String,
+    #[serde(default)]
+    pub payment_url: String,
+}
+
+fn default_currency() -> String {
+    "USD".into()
+}
+
+/// Ideal customer profile: weighted traits and hard disqualifiers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Icp {
+    pub traits: Vec<Trait>,
+    #[serde(default)]
+    pub disqualifiers: Vec<Disqualifier>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trait {
+    pub id: String,
+    pub text: String,
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// Case-insensitive phrases that, written by the lead, match this trait.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disqualifier {
+    pub id: String,
+    pub text: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+/// Which framework's slots to fill and the question cadence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Qualification {
+    #[serde(default = "default_framework")]
+    pub framework: String,
+    #[serde(default = "three")]
+    pub min_questions: u32,
+    #[serde(default = "five")]
+    pub max_questions: u32,
+    #[serde(default = "five")]
+    pub budget_not_before_message: u32,
+    /// Only with `framework = "custom"`.
+    #[serde(default)]
+    pub slots: Vec<Slot>,
+}
+
+fn default_framework() -> String {
+    "pif".into()
+}
+fn three() -> u32 {
+    3
+}
+fn five() -> u32 {
+    5
+}
+
+impl Default for Qualification {
+    fn default() -> Self {
+        Self {
+            framework: default_framework(),
+            min_questions: 3,
+            max_questions: 5,
+            budget_not_before_message: 5,
+            slots: Vec::new(),
+        }
+    }
+}
+
+/// How the bot sounds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Persona {
+    #[serde(default = "default_persona_name")]
+    pub name: String,
+    #[serde(default = "default_tone")]
+    pub tone: String,
+    /// `match_lead` or a fixed language code.
+    #[serde(default = "default_language")]
+    pub language: String,
+}
+
+fn default_persona_name() -> String {
+    "Maya".into()
+}
+fn default_tone() -> String {
+    "warm, brief, plain-spoken".into()
+}
+fn default_language() -> String {
+    "match_lead".into()
+}
+
+impl Default for Persona {
+    fn default() -> Self {
+        Self {
+            name: default_persona_name(),
+            tone: default_tone(),
+            language: default_language(),
+        }
+    }
+}
+
+/// Which model answers, and how patiently.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmConfig {
+    #[serde(default = "default_provider")]
+    pub provider: Provider,
+    #[serde(default)]
+    pub model_path: String,
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    #[serde(default = "default_model")]
+    pub model: String,
+    #[serde(default = "default_api_key_env")]
+    pub api_key_env: String,
+    #[serde(default = "default_temperature")]
+    pub temperature: f32,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    #[serde(default = "three")]
+    pub max_retries: u32,
+    #[serde(default = "default_context_tokens")]
+    pub context_tokens: usize,
+    #[serde(default)]
+    pub price_per_1k_prompt: f64,
+    #[serde(default)]
+    pub price_per_1k_completion: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Local,
+    Openai,
+}
+
+fn default_provider() -> Provider {
+    Provider::Local
+}
+fn default_base_url() -> String {
+    "https://api.openai.com/v1".into()
+}
+fn default_model() -> String {
+    "gpt-4o-mini".into()
+}
+fn default_api_key_env() -> String {
+    "OPENAI_API_KEY".into()
+}
+fn default_temperature() -> f32 {
+    0.3
+}
+fn default_timeout() -> u64 {
+    60
+}
+fn default_context_tokens() -> usize {
+    4096
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        toml::from_str("").expect("every llm key has a default")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    #[serde(default = "default_storage_url")]
+    pub url: String,
+}
+
+fn default_storage_url() -> String {
+    "sqlite://setter.db".into()
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Self {
+            url: default_storage_url(),
+        }
+    }
+}
+
+/// A loaded, validated configuration plus where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    /// The framework resolved from `qualification.framework`.
+    pub framework: Framework,
+    /// Advice that does not stop Setter from running.
+    pub warnings: Vec<Issue>,
+    /// Directory relative paths (prompts, sqlite files) are resolved against.
+    pub base_dir: PathBuf,
+}
+
+impl Config {
+    /// The built-in example configuration (what `setter init` writes).
+    pub fn example() -> Config {
+        toml::from_str(EXAMPLE_TOML).expect("the embedded example config parses")
+    }
+
+    /// Parses TOML text; `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &Path) -> Result<Config> {
+        toml::from_str(text).map_err(|e| Error::Parse {
+            path: origin.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Checks every value, returning (errors, warnings), each naming its key.
+    pub fn validate(&self) -> (Vec<Issue>, Vec<Issue>) {
+        let mut v = Validator::default();
+        v.non_empty("offer.name", &self.offer.name);
+        v.non_empty("offer.description", &self.offer.description);
+        if !(self.offer.price.is_finite() && self.offer.price >= 0.0) {
+            v.error("offer.price", "must be a number >= 0");
+        }
+        v.non_empty("offer.currency", &self.offer.currency);
+        for (key, url) in [
+            ("offer.booking_url", &self.offer.booking_url),
+            ("offer.payment_url", &self.offer.payment_url),
+        ] {
+            if !url.is_empty() && !url.starts_with("https://") && !url.starts_with("http://") {
+                v.error(key, "must start with https:// (or be empty)");
+            }
+        }
+        let n = self.icp.traits.len();
+        if !(4..=6).contains(&n) {
+            v.warn(
+                "icp.traits",
+                &format!("has {n} traits; 4–6 sharp traits score more reliably"),
+            );
+        }
+        let mut ids = std::collections::HashSet::new();
+        for (i, t) in self.icp.traits.iter().enumerate() {
+            v.id(&format!("icp.traits[{i}].id"), &t.id, &mut ids);
+            v.non_empty(&format!("icp.traits[{i}].text"), &t.text);
+            if !(t.weight.is_finite() && t.weight > 0.0) {
+                v.error(&format!("icp.traits[{i}].weight"), "must be a number > 0");
+            }
+        }
+        let n = self.icp.disqualifiers.len();
+        if !(2..=3).contains(&n) {
+            v.warn(
+                "icp.disqualifiers",
+                &format!("has {n} disqualifiers; 2–3 hard ones are recommended"),
+            );
+        }
+        for (i, d) in self.icp.disqualifiers.iter().enumerate() {
+            v.id(&format!("icp.disqualifiers[{i}].id"), &d.id, &mut ids);
+            v.non_empty(&format!("icp.disqualifiers[{i}].text"), &d.text);
+        }
+        let q = &self.qualification;
+        if q.min_questions == 0 {
+            v.error("qualification.min_questions", "must be at least 1");
+        }
+        if q.max_questions < q.min_questions {
+            v.error(
+                "qualification.max_questions",
+                &format!("must be >= min_questions ({})", q.min_questions),
+            );
+        }
+        if q.budget_not_before_message == 0 {
+            v.error(
+                "qualification.budget_not_before_message",
+                "must be at least 1 (the first lead message)",
+            );
+        }
+        match Framework::resolve(&q.framework, &q.slots) {
+            Ok(fw) => {
+                if q.framework != "custom" && !q.slots.is_empty() {
+                    v.error(
+                        "qualification.slots",
+                        "only allowed with framework = \"custom\"",
+                    );
+                }
+                v.issues.extend(fw.validate_slots("qualification.slots"));
+            }
+            Err(message) => v.error("qualification.framework", &message),
+        }
+        v.non_empty("persona.name", &self.persona.name);
+        if !(0.0..=2.0).contains(&self.llm.temperature) {
+            v.error("llm.temperature", "must be between 0 and 2");
+        }
+        if self.llm.timeout_secs == 0 {
+            v.error("llm.timeout_secs", "must be at least 1");
+        }
+        if self.llm.context_tokens < 512 {
+            v.error("llm.context_tokens", "must be at least 512");
+        }
+        if self.llm.provider == Provider::Openai {
+            v.non_empty("llm.base_url", &self.llm.base_url);
+            v.non_empty("llm.model", &self.llm.model);
+        }
+        if self.llm.api_key_env.starts_with("sk-") {
+            v.error(
+                "llm.api_key_env",
+                "looks like a key; put the NAME of an environment variable here, not the key",
+            );
+        }
+        for (key, price) in [
+            ("llm.price_per_1k_prompt", self.llm.price_per_1k_prompt),
+            ("llm.price_per_1k_completion", self.llm.price_per_1k_completion),
+        ] {
+            if !(price.is_finite() && price >= 0.0) {
+                v.error(key, "must be a number >= 0");
+            }
+        }
+        if !self.storage.url.starts_with("sqlite:") {
+            v.error(
+                "storage.url",
+                "must be a sqlite: URL, e.g. \"sqlite://setter.db\"",
+            );
+        }
+        v.issues.extend(self.scoring.validate());
+        (v.issues, v.warnings)
+    }
+}
+
+/// Reads, parses and validates `path`.
+pub fn load(path: &Path) -> Result<Loaded> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let config = Config::parse(&text, path)?;
+    let base_dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    finish(config, path, base_dir)
+}
+
+/// Validates an already-parsed config (e.g. the embedded example).
+pub fn finish(config: Config, origin: &Path, base_dir: PathBuf) -> Result<Loaded> {
+    let (issues, warnings) = config.validate();
+    if !issues.is_empty() {
+        return Err(Error::Invalid {
+            path: origin.to_path_buf(),
+            issues,
+        });
+    }
+    let framework = Framework::resolve(&config.qualification.framework, &config.qualification.slots)
+        .expect("validated above");
+    Ok(Loaded {
+        config,
+        framework,
+        warnings,
+        base_dir,
+    })
+}
+
+impl Loaded {
+    /// `path` made absolute against the config file's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir.join(path)
+        }
+    }
+
+    /// The storage URL with a relative SQLite path resolved like other paths.
+    pub fn storage_url(&self) -> String {
+        let url = &self.config.storage.url;
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path == ":memory:" || path.starts_with('/') {
+            return url.clone();
+        }
+        format!("sqlite://{}", self.resolve(Path::new(path)).display())
+    }
+}
+
+/// Accumulates issues so one run reports everything wrong at once.
+#[derive(Default)]
+pub(crate) struct Validator {
+    pub issues: Vec<Issue>,
+    pub warnings: Vec<Issue>,
+}
+
+impl Validator {
+    pub fn error(&mut self, key: &str, message: &str) {
+        self.issues.push(Issue {
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+    fn warn(&mut self, key: &str, message: &str) {
+        self.warnings.push(Issue {
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+    pub fn non_empty(&mut self, key: &str, value: &str) {
+        if value.trim().is_empty() {
+            self.error(key, "must not be empty");
+        }
+    }
+    /// Ids are used as JSON keys and in reports: short, lowercase, unique.
+    pub fn id(&mut self, key: &str, id: &str, seen: &mut std::collections::HashSet<String>) {
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            self.error(key, "must be a non-empty snake_case id (a-z, 0-9, _)");
+        } else if !seen.insert(id.to_string()) {
+            self.error(key, &format!("duplicate id \"{id}\""));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_is_valid_and_warning_free() {
+        let loaded = finish(Config::example(), Path::new("example"), ".".into()).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        assert_eq!(loaded.framework.id, "pif");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let mut c = Config::example();
+        c.icp.disqualifiers[1].text = " ".into();
+        c.qualification.max_questions = 1;
+        c.llm.api_key_env = "sk-live-123".into();
+        let (errors, _) = c.validate();
+        let keys: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            keys,
+            vec![
+                "icp.disqualifiers[1].text: must not be empty",
+                "qualification.max_questions: must be >= min_questions (3)",
+                "llm.api_key_env: looks like a key; put the NAME of an environment variable here, not the key",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_the_key_name() {
+        let text = EXAMPLE_TOML.replace("[persona]", "[persona]\nnmae = \"x\"");
+        let err = Config::parse(&text, Path::new("setter.toml")).unwrap_err();
+        assert!(err.to_string().contains("unknown field `nmae`"), "{err}");
+    }
+
+    #[test]
+    fn sizes_outside_the_playbook_warn_but_load() {
+        let mut c = Config::example();
+        c.icp.traits.truncate(2);
+        let loaded = finish(c, Path::new("x"), ".".into()).unwrap();
+        assert_eq!(loaded.warnings[0].key, "icp.traits");
+    }
+}

@@ -1,0 +1,103 @@
+//! Domain vocabulary shared by the agent, the store and reports: levels,
+//! tiers, lifecycle stages. Stored as their lowercase names.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "\"{other}\" is not a {}; expected one of {}",
+                        stringify!($name).to_lowercase(),
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// Fit or intent strength. Ordered low < medium < high.
+    Level { Low => "low", Medium => "medium", High => "high" }
+);
+
+named_enum!(
+    /// The seed matrix's temperature tag. Ordered cold < warm < hot.
+    Tier { Cold => "cold", Warm => "warm", Hot => "hot" }
+);
+
+named_enum!(
+    /// Where a lead is in its life; see `agent::stage` for the transitions.
+    Stage {
+        New => "new",
+        Engaged => "engaged",
+        Mql => "mql",
+        Sql => "sql",
+        HandedOff => "handed_off",
+        Closed => "closed",
+        Disqualified => "disqualified",
+        Unresponsive => "unresponsive",
+    }
+);
+
+named_enum!(
+    /// Message direction, from Setter's point of view.
+    Direction { In => "in", Out => "out" }
+);
+
+named_enum!(
+    /// Where the conversation happens.
+    Channel {
+        Webchat => "webchat",
+        Whatsapp => "whatsapp",
+        Instagram => "instagram",
+        Messenger => "messenger",
+    }
+);
+
+named_enum!(
+    /// What a piece of scoring evidence is about.
+    EvidenceKind { Trait => "trait", Disqualifier => "disqualifier", Signal => "signal" }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_bad_names_explain() {
+        for s in Stage::ALL {
+            assert_eq!(s.as_str().parse::<Stage>().unwrap(), *s);
+        }
+        assert_eq!(
+            "lukewarm".parse::<Tier>().unwrap_err(),
+            "\"lukewarm\" is not a tier; expected one of cold, warm, hot"
+        );
+        assert!(Level::High > Level::Medium && Tier::Hot > Tier::Warm);
+    }
+}
