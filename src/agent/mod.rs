@@ -122,6 +122,13 @@ impl Agent {
     /// Answers one lead message. The message is stored first, so it is never
     /// lost even if a model call then fails.
     pub async fn turn(&self, lead: &Lead, inbound: Inbound) -> Result<Outcome> {
+        self.turn_with(lead, inbound, None).await
+    }
+
+    /// Like [`Agent::turn`], but with `recorded_reply` the reply model is not
+    /// called: the recorded text is stored as the bot's reply (unguarded). Eval
+    /// `offline` mode uses this to re-extract and re-score a real transcript.
+    pub async fn turn_with(&self, lead: &Lead, inbound: Inbound, recorded_reply: Option<String>) -> Result<Outcome> {
         let started = Instant::now();
         let Some(message_id) = self
             .store
@@ -176,19 +183,27 @@ impl Agent {
 
         // 4. Reply, then guard it.
         let ctx = context::reply(config, &known, &plan);
-        let system = ChatMessage::system(self.prompts.render("system.j2", &ctx)?);
-        let mut history = conversation(&memory);
-        tokens::trim_to_budget(&system, &mut history, config.llm.context_tokens.saturating_sub(REPLY_MAX_TOKENS as usize));
-        let mut messages = vec![system];
-        messages.extend(history);
-        let request = ChatRequest { messages, schema: None, temperature: config.llm.temperature, max_tokens: REPLY_MAX_TOKENS };
-        let reply = self.model.chat(&request).await?;
-        usage += reply.usage;
-        let fallback = self.prompts.render("fallback.j2", &ctx)?;
-        let guarded = guard::check(&reply.text, &inbound.text, &plan, &config.offer.description, &fallback);
-        if let Some(fired) = &guarded.fired {
-            tracing::info!(guards = %fired, "reply guard fired");
-        }
+        let (guarded, speed) = match recorded_reply {
+            Some(text) => (guard::Guarded { text, fired: None }, None),
+            None => {
+                let system = ChatMessage::system(self.prompts.render("system.j2", &ctx)?);
+                let mut history = conversation(&memory);
+                let budget = config.llm.context_tokens.saturating_sub(REPLY_MAX_TOKENS as usize);
+                tokens::trim_to_budget(&system, &mut history, budget);
+                let mut messages = vec![system];
+                messages.extend(history);
+                let request =
+                    ChatRequest { messages, schema: None, temperature: config.llm.temperature, max_tokens: REPLY_MAX_TOKENS };
+                let reply = self.model.chat(&request).await?;
+                usage += reply.usage;
+                let fallback = self.prompts.render("fallback.j2", &ctx)?;
+                let guarded = guard::check(&reply.text, &inbound.text, &plan, &config.offer.description, &fallback);
+                if let Some(fired) = &guarded.fired {
+                    tracing::info!(guards = %fired, "reply guard fired");
+                }
+                (guarded, reply.speed)
+            }
+        };
 
         // 5. Persist everything at once.
         let reasons = reasons(memory.scores.last(), &assessment, &new_evidence, &memory, message_id);
@@ -248,7 +263,7 @@ impl Agent {
             tokens: TokenReport { prompt: usage.prompt_tokens, completion: usage.completion_tokens },
             cost_usd,
             latency_ms,
-            speed: reply.speed,
+            speed,
             assessment,
         })))
     }
