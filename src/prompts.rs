@@ -105,7 +105,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("system.j2"), "Hello\n{{ persona.name }\n").unwrap();
         let err = Prompts::load(Some(dir.path())).err().unwrap().to_string();
-        assert!(err.starts_with("template system.j2 line 2: syntax error"), "{err}");
+        assert!(
+            err.starts_with("template system.j2 line 2: syntax error"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -113,8 +116,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("fallback.j2"), "Hi {{ lead_nmae }}").unwrap();
         let prompts = Prompts::load(Some(dir.path())).unwrap();
-        let err = prompts.render("fallback.j2", serde_json::json!({})).unwrap_err();
+        let err = prompts
+            .render("fallback.j2", serde_json::json!({}))
+            .unwrap_err();
         assert!(err.to_string().contains("undefined value"), "{err}");
-        assert_eq!(prompts.sources[2].1, dir.path().join("fallback.j2").display().to_string());
+        assert_eq!(
+            prompts.sources[2].1,
+            dir.path().join("fallback.j2").display().to_string()
+        );
     }
 }

@@ -22,7 +22,10 @@ pub fn reply(config: &Config, known: &BTreeMap<String, Value>, plan: &Plan) -> V
     let known: Vec<Value> = known
         .iter()
         .map(|(id, v)| {
-            let value = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            let value = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
             json!({"id": id, "value": value})
         })
         .collect();

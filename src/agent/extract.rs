@@ -108,7 +108,12 @@ pub fn parse(text: &str, framework: &Framework, icp: &Icp) -> Result<Extraction,
             out.slots.insert(slot.id.clone(), v);
         }
     }
-    let section = |key: &str| obj.get(key).and_then(Value::as_object).cloned().unwrap_or_default();
+    let section = |key: &str| {
+        obj.get(key)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
     let traits = section("traits");
     for t in &icp.traits {
         match traits.get(&t.id) {
@@ -116,7 +121,12 @@ pub fn parse(text: &str, framework: &Framework, icp: &Icp) -> Result<Extraction,
             Some(Value::Bool(b)) => {
                 out.traits.insert(t.id.clone(), *b);
             }
-            Some(other) => return Err(format!("traits.{} must be true, false or null, got {other}", t.id)),
+            Some(other) => {
+                return Err(format!(
+                    "traits.{} must be true, false or null, got {other}",
+                    t.id
+                ))
+            }
         }
     }
     let dqs = section("disqualifiers");
@@ -128,7 +138,10 @@ pub fn parse(text: &str, framework: &Framework, icp: &Icp) -> Result<Extraction,
                 out.disqualifiers.insert(d.id.clone(), s.clone());
             }
             Some(other) => {
-                return Err(format!("disqualifiers.{} must be a quote or null, got {other}", d.id))
+                return Err(format!(
+                    "disqualifiers.{} must be a quote or null, got {other}",
+                    d.id
+                ))
             }
         }
     }
@@ -197,7 +210,10 @@ mod tests {
         assert_eq!(s["additionalProperties"], json!(false));
         assert_eq!(s["required"].as_array().unwrap().len(), fw.slots.len() + 2);
         assert_eq!(s["properties"]["pain"]["type"], json!(["string", "null"]));
-        assert_eq!(s["properties"]["traits"]["properties"]["owner"]["type"], json!(["boolean", "null"]));
+        assert_eq!(
+            s["properties"]["traits"]["properties"]["owner"]["type"],
+            json!(["boolean", "null"])
+        );
     }
 
     #[test]
@@ -205,7 +221,10 @@ mod tests {
         let (fw, icp) = setup();
         let text = "Sure!\n```json\n{\"pain\": \"no leads\", \"budget\": null, \"traits\": {\"owner\": true}, \"disqualifiers\": {\"job_seeker\": \"\"}}\n```";
         let e = parse(text, &fw, &icp).unwrap();
-        assert_eq!(e.slots, BTreeMap::from([("pain".to_string(), json!("no leads"))]));
+        assert_eq!(
+            e.slots,
+            BTreeMap::from([("pain".to_string(), json!("no leads"))])
+        );
         assert_eq!(e.traits, BTreeMap::from([("owner".to_string(), true)]));
         assert!(e.disqualifiers.is_empty());
     }
@@ -217,6 +236,9 @@ mod tests {
             parse("{\"pain\": 3}", &fw, &icp).unwrap_err(),
             "\"pain\" must be a string or null, got 3"
         );
-        assert_eq!(parse("I cannot help", &fw, &icp).unwrap_err(), "no JSON object in the reply");
+        assert_eq!(
+            parse("I cannot help", &fw, &icp).unwrap_err(),
+            "no JSON object in the reply"
+        );
     }
 }

@@ -15,7 +15,9 @@ use crate::config::Loaded;
 use crate::lead::{Direction, EvidenceKind, Level, Stage, Tier};
 use crate::llm::{tokens, ChatMessage, ChatModel, ChatRequest, JsonSchema, Speed};
 use crate::prompts::Prompts;
-use crate::store::{self, EvidenceRow, Lead, Memory, ScoreRow, SlotValue, StageChange, Store, TurnCommit};
+use crate::store::{
+    self, EvidenceRow, Lead, Memory, ScoreRow, SlotValue, StageChange, Store, TurnCommit,
+};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -101,10 +103,16 @@ pub struct Agent {
 }
 
 impl Agent {
-    pub fn new(loaded: Arc<Loaded>, model: Arc<dyn ChatModel>, store: Store, prompts: Arc<Prompts>) -> Result<Agent> {
+    pub fn new(
+        loaded: Arc<Loaded>,
+        model: Arc<dyn ChatModel>,
+        store: Store,
+        prompts: Arc<Prompts>,
+    ) -> Result<Agent> {
         let config = &loaded.config;
         let schema = extract::schema(&loaded.framework, &config.icp);
-        let extract_system = prompts.render("extract.j2", context::extract(config, &loaded.framework))?;
+        let extract_system =
+            prompts.render("extract.j2", context::extract(config, &loaded.framework))?;
         Ok(Agent {
             loaded,
             model,
@@ -128,11 +136,21 @@ impl Agent {
     /// Like [`Agent::turn`], but with `recorded_reply` the reply model is not
     /// called: the recorded text is stored as the bot's reply (unguarded). Eval
     /// `offline` mode uses this to re-extract and re-score a real transcript.
-    pub async fn turn_with(&self, lead: &Lead, inbound: Inbound, recorded_reply: Option<String>) -> Result<Outcome> {
+    pub async fn turn_with(
+        &self,
+        lead: &Lead,
+        inbound: Inbound,
+        recorded_reply: Option<String>,
+    ) -> Result<Outcome> {
         let started = Instant::now();
         let Some(message_id) = self
             .store
-            .add_inbound(lead, &inbound.text, inbound.external_id.as_deref(), inbound.at)
+            .add_inbound(
+                lead,
+                &inbound.text,
+                inbound.external_id.as_deref(),
+                inbound.at,
+            )
             .await?
         else {
             return Ok(Outcome::Duplicate);
@@ -157,7 +175,12 @@ impl Agent {
         let mut usage = extracted.usage;
 
         // 2. Evidence and slots, then score.
-        let new_evidence = self.evidence(&inbound, message_id, &extracted.extraction, &memory.evidence);
+        let new_evidence = self.evidence(
+            &inbound,
+            message_id,
+            &extracted.extraction,
+            &memory.evidence,
+        );
         let mut slots = memory.slots.clone();
         let mut changed = Vec::new();
         for (id, value) in &extracted.extraction.slots {
@@ -165,7 +188,11 @@ impl Agent {
                 changed.push((id.clone(), value.clone()));
                 slots.insert(
                     id.clone(),
-                    SlotValue { value: value.clone(), evidence_message_id: Some(message_id), updated_at: inbound.at },
+                    SlotValue {
+                        value: value.clone(),
+                        evidence_message_id: Some(message_id),
+                        updated_at: inbound.at,
+                    },
                 );
             }
         }
@@ -174,11 +201,16 @@ impl Agent {
         let assessment = score::assess(config, framework, &evidence, &slots, inbound.at);
         let all_known = framework.slots.iter().all(|s| slots.contains_key(&s.id));
         let message_no = memory.inbound_count();
-        let (stage, stage_why) = score::stage(memory.lead.stage, &assessment, message_no, all_known);
+        let (stage, stage_why) =
+            score::stage(memory.lead.stage, &assessment, message_no, all_known);
 
         // 3. Plan.
-        let known: BTreeMap<String, Value> = slots.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
-        let asked: Vec<Option<String>> = memory.turns.iter().map(|t| t.asked_slot.clone()).collect();
+        let known: BTreeMap<String, Value> = slots
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect();
+        let asked: Vec<Option<String>> =
+            memory.turns.iter().map(|t| t.asked_slot.clone()).collect();
         let plan = plan::plan(config, framework, &assessment, &known, &asked, message_no);
 
         // 4. Reply, then guard it.
@@ -188,16 +220,29 @@ impl Agent {
             None => {
                 let system = ChatMessage::system(self.prompts.render("system.j2", &ctx)?);
                 let mut history = conversation(&memory);
-                let budget = config.llm.context_tokens.saturating_sub(REPLY_MAX_TOKENS as usize);
+                let budget = config
+                    .llm
+                    .context_tokens
+                    .saturating_sub(REPLY_MAX_TOKENS as usize);
                 tokens::trim_to_budget(&system, &mut history, budget);
                 let mut messages = vec![system];
                 messages.extend(history);
-                let request =
-                    ChatRequest { messages, schema: None, temperature: config.llm.temperature, max_tokens: REPLY_MAX_TOKENS };
+                let request = ChatRequest {
+                    messages,
+                    schema: None,
+                    temperature: config.llm.temperature,
+                    max_tokens: REPLY_MAX_TOKENS,
+                };
                 let reply = self.model.chat(&request).await?;
                 usage += reply.usage;
                 let fallback = self.prompts.render("fallback.j2", &ctx)?;
-                let guarded = guard::check(&reply.text, &inbound.text, &plan, &config.offer.description, &fallback);
+                let guarded = guard::check(
+                    &reply.text,
+                    &inbound.text,
+                    &plan,
+                    &config.offer.description,
+                    &fallback,
+                );
                 if let Some(fired) = &guarded.fired {
                     tracing::info!(guards = %fired, "reply guard fired");
                 }
@@ -206,7 +251,13 @@ impl Agent {
         };
 
         // 5. Persist everything at once.
-        let reasons = reasons(memory.scores.last(), &assessment, &new_evidence, &memory, message_id);
+        let reasons = reasons(
+            memory.scores.last(),
+            &assessment,
+            &new_evidence,
+            &memory,
+            message_id,
+        );
         let stage_change = (stage != memory.lead.stage).then(|| StageChange {
             from: memory.lead.stage,
             to: stage,
@@ -260,7 +311,10 @@ impl Agent {
             reasons,
             guard: guarded.fired,
             extraction_problem: extracted.problem,
-            tokens: TokenReport { prompt: usage.prompt_tokens, completion: usage.completion_tokens },
+            tokens: TokenReport {
+                prompt: usage.prompt_tokens,
+                completion: usage.completion_tokens,
+            },
             cost_usd,
             latency_ms,
             speed,
@@ -293,13 +347,18 @@ impl Agent {
                 out.push(row(EvidenceKind::Trait, &t.id, true, k));
             } else if let Some(&matched) = x.traits.get(&t.id) {
                 // Only news is evidence: skip a claim that repeats what is known.
-                let same = known
-                    .iter()
-                    .any(|e| e.kind == EvidenceKind::Trait && e.key == t.id && (e.matched || !matched));
+                let same = known.iter().any(|e| {
+                    e.kind == EvidenceKind::Trait && e.key == t.id && (e.matched || !matched)
+                });
                 if same {
                     continue;
                 }
-                out.push(row(EvidenceKind::Trait, &t.id, matched, &excerpt(&inbound.text)));
+                out.push(row(
+                    EvidenceKind::Trait,
+                    &t.id,
+                    matched,
+                    &excerpt(&inbound.text),
+                ));
             }
         }
         for d in &icp.disqualifiers {
@@ -350,7 +409,11 @@ fn extraction_transcript(memory: &Memory) -> String {
     if start < earlier.len() {
         out.push_str("Earlier messages:\n");
         for m in &earlier[start..] {
-            let who = if m.direction == Direction::In { "LEAD" } else { "YOU" };
+            let who = if m.direction == Direction::In {
+                "LEAD"
+            } else {
+                "YOU"
+            };
             out.push_str(&format!("{who}: {}\n", m.text));
         }
         out.push('\n');
@@ -367,10 +430,20 @@ fn reasons(
     memory: &Memory,
     message_id: i64,
 ) -> Vec<String> {
-    let position = |id: i64| memory.messages.iter().position(|m| m.id == id).map(|p| p + 1).unwrap_or(0);
+    let position = |id: i64| {
+        memory
+            .messages
+            .iter()
+            .position(|m| m.id == id)
+            .map(|p| p + 1)
+            .unwrap_or(0)
+    };
     let mut out = Vec::new();
     match prev {
-        None => out.push(format!("first score: fit {}, intent {} → {}", a.fit, a.intent, a.tier)),
+        None => out.push(format!(
+            "first score: fit {}, intent {} → {}",
+            a.fit, a.intent, a.tier
+        )),
         Some(p) => {
             for (name, before, after) in [
                 ("fit", p.fit.to_string(), a.fit.to_string()),
@@ -389,11 +462,24 @@ fn reasons(
             (kind, true) => format!("{kind} {} matched", e.key),
             (kind, false) => format!("{kind} {} not matched", e.key),
         };
-        out.push(format!("{what}: \"{}\" in message {}", e.quote, position(e.message_id)));
+        out.push(format!(
+            "{what}: \"{}\" in message {}",
+            e.quote,
+            position(e.message_id)
+        ));
     }
-    for s in a.signals.iter().filter(|s| s.message_id == Some(message_id)) {
+    for s in a
+        .signals
+        .iter()
+        .filter(|s| s.message_id == Some(message_id))
+    {
         if !new_evidence.iter().any(|e| e.key == s.signal) {
-            out.push(format!("{}: \"{}\" in message {}", s.signal.replace('_', " "), s.quote, position(message_id)));
+            out.push(format!(
+                "{}: \"{}\" in message {}",
+                s.signal.replace('_', " "),
+                s.quote,
+                position(message_id)
+            ));
         }
     }
     if a.fit_share.is_none() && a.disqualified.is_none() {

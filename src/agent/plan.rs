@@ -86,7 +86,8 @@ pub fn plan(
         return plan;
     }
     let questions_asked = asked.iter().flatten().count();
-    if assessment.tier == Tier::Hot && questions_asked >= q.min_questions as usize {
+    let all_known = framework.slots.iter().all(|s| known.contains_key(&s.id));
+    if assessment.tier == Tier::Hot && (questions_asked >= q.min_questions as usize || all_known) {
         plan.action = Action::Close;
         let link = if assessment.next_action == "send_payment_link" {
             &config.offer.payment_url
@@ -94,7 +95,10 @@ pub fn plan(
             &config.offer.booking_url
         };
         plan.link = Some(link.clone()).filter(|l| !l.is_empty());
-        plan.reason = format!("tier hot after {questions_asked} questions: {}", assessment.next_action);
+        plan.reason = format!(
+            "tier hot after {questions_asked} questions: {}",
+            assessment.next_action
+        );
         return plan;
     }
     if questions_asked >= q.max_questions as usize {
@@ -119,10 +123,13 @@ pub fn plan(
             plan.reason = format!("{} is the next unknown slot", slot.id);
         }
         None => {
-            plan.reason = if framework.slots.iter().all(|s| known.contains_key(&s.id)) {
+            plan.reason = if all_known {
                 "every slot is known".into()
             } else {
-                format!("only budget is left and it waits until lead message {}", q.budget_not_before_message)
+                format!(
+                    "only budget is left and it waits until lead message {}",
+                    q.budget_not_before_message
+                )
             };
         }
     }
@@ -150,17 +157,28 @@ mod tests {
     fn asks_slots_in_order_one_at_a_time() {
         let (c, fw) = fixture();
         let known = BTreeMap::from([("pain".to_string(), json!("no leads"))]);
-        let p = plan(&c, &fw, &neutral(&c, &fw), &known, &[Some("pain".into())], 2);
-        assert_eq!((p.action, p.slot.as_deref()), (Action::Ask, Some("business")));
+        let p = plan(
+            &c,
+            &fw,
+            &neutral(&c, &fw),
+            &known,
+            &[Some("pain".into())],
+            2,
+        );
+        assert_eq!(
+            (p.action, p.slot.as_deref()),
+            (Action::Ask, Some("business"))
+        );
     }
 
     #[test]
     fn budget_waits_for_its_message() {
         let (c, fw) = fixture();
-        let known: BTreeMap<String, serde_json::Value> = ["pain", "business", "desired_outcome", "timeline"]
-            .iter()
-            .map(|k| (k.to_string(), json!("x")))
-            .collect();
+        let known: BTreeMap<String, serde_json::Value> =
+            ["pain", "business", "desired_outcome", "timeline"]
+                .iter()
+                .map(|k| (k.to_string(), json!("x")))
+                .collect();
         let asked = vec![Some("pain".into()), Some("business".into())];
         let early = plan(&c, &fw, &neutral(&c, &fw), &known, &asked, 4);
         assert_eq!(early.action, Action::Nurture);
@@ -172,10 +190,11 @@ mod tests {
     #[test]
     fn stops_after_max_questions() {
         let (c, fw) = fixture();
-        let asked: Vec<Option<String>> = ["pain", "business", "desired_outcome", "timeline", "budget"]
-            .iter()
-            .map(|s| Some(s.to_string()))
-            .collect();
+        let asked: Vec<Option<String>> =
+            ["pain", "business", "desired_outcome", "timeline", "budget"]
+                .iter()
+                .map(|s| Some(s.to_string()))
+                .collect();
         let p = plan(&c, &fw, &neutral(&c, &fw), &BTreeMap::new(), &asked, 9);
         assert_eq!(p.action, Action::Nurture);
         assert_eq!(p.reason, "asked the maximum of 5 questions");

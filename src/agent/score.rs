@@ -76,7 +76,11 @@ pub fn assess(
         .traits
         .iter()
         .map(|t| {
-            let mine = || evidence.iter().filter(|e| e.kind == EvidenceKind::Trait && e.key == t.id);
+            let mine = || {
+                evidence
+                    .iter()
+                    .filter(|e| e.kind == EvidenceKind::Trait && e.key == t.id)
+            };
             let last = mine().find(|e| e.matched).or_else(|| mine().last());
             TraitStatus {
                 id: t.id.clone(),
@@ -98,13 +102,20 @@ pub fn assess(
     let known: Vec<&TraitStatus> = traits.iter().filter(|t| t.matched.is_some()).collect();
     let known_weight: f64 = known.iter().map(|t| t.weight).sum();
     let fit_share = (known_weight > 0.0).then(|| {
-        known.iter().filter(|t| t.matched == Some(true)).map(|t| t.weight).sum::<f64>() / known_weight
+        known
+            .iter()
+            .filter(|t| t.matched == Some(true))
+            .map(|t| t.weight)
+            .sum::<f64>()
+            / known_weight
     });
     let fit = match (fit_share, &disqualified) {
         (_, Some(_)) => Level::Low,
         // Benefit of the doubt until something is known: qualify, don't decline.
         (None, None) => Level::Medium,
-        (Some(s), None) if s >= sc.fit_high_at && known.len() >= sc.min_known_traits_for_high => Level::High,
+        (Some(s), None) if s >= sc.fit_high_at && known.len() >= sc.min_known_traits_for_high => {
+            Level::High
+        }
         (Some(s), None) if s >= sc.fit_medium_at => Level::Medium,
         (Some(_), None) => Level::Low,
     };
@@ -164,7 +175,10 @@ fn intent_signals(
         _ => 0.0,
     };
     let mut latest: BTreeMap<&str, &EvidenceRow> = BTreeMap::new();
-    for e in evidence.iter().filter(|e| e.kind == EvidenceKind::Signal && e.matched) {
+    for e in evidence
+        .iter()
+        .filter(|e| e.kind == EvidenceKind::Signal && e.matched)
+    {
         latest.insert(e.key.as_str(), e);
     }
     let mut hits: Vec<SignalHit> = latest
@@ -177,16 +191,23 @@ fn intent_signals(
         })
         .collect();
     for slot in &framework.slots {
-        let Some(value) = slots.get(&slot.id) else { continue };
+        let Some(value) = slots.get(&slot.id) else {
+            continue;
+        };
         let text = match &value.value {
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
         let signal = match slot.role {
-            SlotRole::Timing if signals::parse_days(&text).is_some_and(|d| d <= sc.timing_horizon_days as f64) => {
+            SlotRole::Timing
+                if signals::parse_days(&text)
+                    .is_some_and(|d| d <= sc.timing_horizon_days as f64) =>
+            {
                 "timing_within_horizon"
             }
-            SlotRole::Budget if signals::parse_amount(&text).is_some_and(|a| a >= config.offer.price) => {
+            SlotRole::Budget
+                if signals::parse_amount(&text).is_some_and(|a| a >= config.offer.price) =>
+            {
                 "budget_at_or_above_price"
             }
             SlotRole::Authority if signals::is_decision_maker(&text) => "authority_confirmed",
@@ -244,19 +265,34 @@ pub fn number(tier: Tier, fit: Level, intent: Level) -> i64 {
 
 /// The lifecycle stage after this assessment. Stages only move forward
 /// (new → engaged → mql → sql), except that a disqualifier ends the line.
-pub fn stage(prev: Stage, a: &Assessment, inbound_count: usize, all_slots_known: bool) -> (Stage, String) {
+pub fn stage(
+    prev: Stage,
+    a: &Assessment,
+    inbound_count: usize,
+    all_slots_known: bool,
+) -> (Stage, String) {
     if let Some(d) = &a.disqualified {
-        return (Stage::Disqualified, format!("disqualifier {} matched: \"{}\"", d.id, d.quote));
+        return (
+            Stage::Disqualified,
+            format!("disqualifier {} matched: \"{}\"", d.id, d.quote),
+        );
     }
     // A lead who went quiet and came back picks up where they were engaged.
-    let prev = if prev == Stage::Unresponsive { Stage::Engaged } else { prev };
+    let prev = if prev == Stage::Unresponsive {
+        Stage::Engaged
+    } else {
+        prev
+    };
     if matches!(prev, Stage::HandedOff | Stage::Closed | Stage::Disqualified) {
         return (prev, String::new());
     }
     let (computed, why) = if a.tier == Tier::Hot {
         (Stage::Sql, "tier hot".to_string())
     } else if all_slots_known && a.fit == Level::High {
-        (Stage::Sql, "all framework slots known with fit high".to_string())
+        (
+            Stage::Sql,
+            "all framework slots known with fit high".to_string(),
+        )
     } else if a.fit >= Level::Medium && a.fit_share.is_some() {
         (Stage::Mql, format!("fit {}", a.fit))
     } else if inbound_count >= 2 {

@@ -7,31 +7,115 @@
 /// Keyword signals, as (signal name, phrases). Matching is case-insensitive on
 /// word boundaries, so "cost" does not fire on "Costa Rica".
 const KEYWORD_SIGNALS: &[(&str, &[&str])] = &[
-    ("asked_price", &[
-        "price", "pricing", "prices", "cost", "costs", "how much", "what do you charge", "rates", "fee", "fees",
-        "precio", "precios", "cuánto", "cuanto cuesta", "cuesta", "preis", "preise", "kosten", "kostet",
-        "prix", "combien", "tarif", "quanto", "preço", "prezzo",
-    ]),
-    ("asked_call", &[
-        "call", "demo", "meeting", "book a", "schedule", "zoom", "talk to someone", "speak to someone",
-        "llamada", "reunión", "reunion", "anruf", "termin", "gespräch", "appel", "rendez-vous",
-    ]),
-    ("urgent_pain", &[
-        "asap", "urgent", "urgently", "right away", "immediately", "desperate", "losing", "drowning",
-        "urgente", "dringend", "sofort", "tout de suite",
-    ]),
-    ("just_browsing", &[
-        "just browsing", "just looking", "just curious", "only curious", "window shopping",
-        "solo mirando", "nur schauen",
-    ]),
-    ("no_budget", &[
-        "no budget", "can't afford", "cannot afford", "too expensive", "no money", "broke",
-        "sin presupuesto", "kein budget", "zu teuer",
-    ]),
-    ("later", &[
-        "later", "not now", "next year", "not right now", "maybe someday", "in a few months",
-        "más tarde", "mas tarde", "später", "plus tard",
-    ]),
+    (
+        "asked_price",
+        &[
+            "price",
+            "pricing",
+            "prices",
+            "cost",
+            "costs",
+            "how much",
+            "what do you charge",
+            "rates",
+            "fee",
+            "fees",
+            "precio",
+            "precios",
+            "cuánto",
+            "cuanto cuesta",
+            "cuesta",
+            "preis",
+            "preise",
+            "kosten",
+            "kostet",
+            "prix",
+            "combien",
+            "tarif",
+            "quanto",
+            "preço",
+            "prezzo",
+        ],
+    ),
+    (
+        "asked_call",
+        &[
+            "call",
+            "demo",
+            "meeting",
+            "book a",
+            "schedule",
+            "zoom",
+            "talk to someone",
+            "speak to someone",
+            "llamada",
+            "reunión",
+            "reunion",
+            "anruf",
+            "termin",
+            "gespräch",
+            "appel",
+            "rendez-vous",
+        ],
+    ),
+    (
+        "urgent_pain",
+        &[
+            "asap",
+            "urgent",
+            "urgently",
+            "right away",
+            "immediately",
+            "desperate",
+            "losing",
+            "drowning",
+            "urgente",
+            "dringend",
+            "sofort",
+            "tout de suite",
+        ],
+    ),
+    (
+        "just_browsing",
+        &[
+            "just browsing",
+            "just looking",
+            "just curious",
+            "only curious",
+            "window shopping",
+            "solo mirando",
+            "nur schauen",
+        ],
+    ),
+    (
+        "no_budget",
+        &[
+            "no budget",
+            "can't afford",
+            "cannot afford",
+            "too expensive",
+            "no money",
+            "broke",
+            "sin presupuesto",
+            "kein budget",
+            "zu teuer",
+        ],
+    ),
+    (
+        "later",
+        &[
+            "later",
+            "not now",
+            "next year",
+            "not right now",
+            "maybe someday",
+            "in a few months",
+            "más tarde",
+            "mas tarde",
+            "später",
+            "plus tard",
+        ],
+    ),
 ];
 
 /// Lowercases and pads with spaces so phrases match on word boundaries.
@@ -39,9 +123,18 @@ fn normalise(text: &str) -> String {
     let lowered: String = text
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '\'' || c == '-' { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' || c == '-' {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
-    format!(" {} ", lowered.split_whitespace().collect::<Vec<_>>().join(" "))
+    format!(
+        " {} ",
+        lowered.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
 }
 
 /// Whether `phrase` occurs in `text` as whole words.
@@ -51,7 +144,10 @@ pub fn contains_phrase(text: &str, phrase: &str) -> bool {
 }
 
 /// The first of `phrases` found in `text`.
-pub fn first_match<'a>(text: &str, phrases: impl IntoIterator<Item = &'a String>) -> Option<&'a str> {
+pub fn first_match<'a>(
+    text: &str,
+    phrases: impl IntoIterator<Item = &'a String>,
+) -> Option<&'a str> {
     let hay = normalise(text);
     phrases
         .into_iter()
@@ -98,7 +194,9 @@ pub fn parse_amount(text: &str) -> Option<f64> {
             Some(_) => digits.replace(',', "."),
             None => digits,
         };
-        let Ok(mut n) = cleaned.trim_end_matches('.').parse::<f64>() else { continue };
+        let Ok(mut n) = cleaned.trim_end_matches('.').parse::<f64>() else {
+            continue;
+        };
         while i < chars.len() && chars[i] == ' ' {
             i += 1;
         }
@@ -116,7 +214,19 @@ pub fn parse_amount(text: &str) -> Option<f64> {
 /// "next month", "asap"). `None` when it cannot be told.
 pub fn parse_days(text: &str) -> Option<f64> {
     let t = normalise(text);
-    const NOW: &[&str] = &["asap", "now", "today", "tomorrow", "immediately", "this week", "right away", "urgent", "ya", "sofort", "mañana"];
+    const NOW: &[&str] = &[
+        "asap",
+        "now",
+        "today",
+        "tomorrow",
+        "immediately",
+        "this week",
+        "right away",
+        "urgent",
+        "ya",
+        "sofort",
+        "mañana",
+    ];
     if NOW.iter().any(|w| t.contains(&format!(" {w} "))) {
         return Some(1.0);
     }
@@ -142,11 +252,16 @@ pub fn parse_days(text: &str) -> Option<f64> {
         };
         let Some(n) = n else { continue };
         let unit = pair[1];
-        let days = if unit.starts_with("day") || unit.starts_with("día") || unit.starts_with("tag") {
+        let days = if unit.starts_with("day") || unit.starts_with("día") || unit.starts_with("tag")
+        {
             1.0
-        } else if unit.starts_with("week") || unit.starts_with("semana") || unit.starts_with("woche") {
+        } else if unit.starts_with("week")
+            || unit.starts_with("semana")
+            || unit.starts_with("woche")
+        {
             7.0
-        } else if unit.starts_with("month") || unit.starts_with("mes") || unit.starts_with("monat") {
+        } else if unit.starts_with("month") || unit.starts_with("mes") || unit.starts_with("monat")
+        {
             30.0
         } else if unit.starts_with("year") || unit.starts_with("año") || unit.starts_with("jahr") {
             365.0
@@ -161,8 +276,22 @@ pub fn parse_days(text: &str) -> Option<f64> {
 /// Whether a stated role means the lead decides.
 pub fn is_decision_maker(text: &str) -> bool {
     const ROLES: &[&str] = &[
-        "owner", "founder", "co-founder", "ceo", "partner", "i decide", "my decision", "me", "myself", "i do",
-        "dueño", "dueña", "inhaber", "geschäftsführer", "propriétaire", "yo",
+        "owner",
+        "founder",
+        "co-founder",
+        "ceo",
+        "partner",
+        "i decide",
+        "my decision",
+        "me",
+        "myself",
+        "i do",
+        "dueño",
+        "dueña",
+        "inhaber",
+        "geschäftsführer",
+        "propriétaire",
+        "yo",
     ];
     ROLES.iter().any(|r| contains_phrase(text, r))
 }
@@ -173,8 +302,14 @@ mod tests {
 
     #[test]
     fn keywords_match_whole_words_in_several_languages() {
-        assert_eq!(keyword_signals("How much is it?"), vec![("asked_price", "how much")]);
-        assert_eq!(keyword_signals("¿Cuánto cuesta?"), vec![("asked_price", "cuánto")]);
+        assert_eq!(
+            keyword_signals("How much is it?"),
+            vec![("asked_price", "how much")]
+        );
+        assert_eq!(
+            keyword_signals("¿Cuánto cuesta?"),
+            vec![("asked_price", "cuánto")]
+        );
         assert!(keyword_signals("We are based in Costa Rica").is_empty());
         assert_eq!(
             keyword_signals("just browsing, maybe later"),

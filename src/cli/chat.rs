@@ -48,7 +48,12 @@ pub async fn run(config: Option<&Path>, args: ChatArgs) -> anyhow::Result<ExitCo
             } else {
                 "terminal".to_string()
             };
-            let new = NewLead { channel: args.channel, external_id, name: None, source: Some("setter chat".into()) };
+            let new = NewLead {
+                channel: args.channel,
+                external_id,
+                name: None,
+                source: Some("setter chat".into()),
+            };
             agent.store().lead_for(&new, now_ms()).await?
         }
     };
@@ -58,12 +63,25 @@ pub async fn run(config: Option<&Path>, args: ChatArgs) -> anyhow::Result<ExitCo
     }
 }
 
-async fn script(agent: &Agent, lead: &Lead, path: &Path, args: &ChatArgs, persona: &str) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading script {}", path.display()))?;
+async fn script(
+    agent: &Agent,
+    lead: &Lead,
+    path: &Path,
+    args: &ChatArgs,
+    persona: &str,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading script {}", path.display()))?;
     let mut out = std::io::stdout().lock();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let inbound = Inbound { text: line.to_string(), external_id: None, at: now_ms() };
-        let Outcome::Replied(report) = agent.turn(lead, inbound).await? else { continue };
+        let inbound = Inbound {
+            text: line.to_string(),
+            external_id: None,
+            at: now_ms(),
+        };
+        let Outcome::Replied(report) = agent.turn(lead, inbound).await? else {
+            continue;
+        };
         if args.json {
             writeln!(out, "{}", serde_json::to_string(&report)?)?;
         } else {
@@ -76,10 +94,18 @@ async fn script(agent: &Agent, lead: &Lead, path: &Path, args: &ChatArgs, person
     Ok(ExitCode::SUCCESS)
 }
 
-async fn interactive(agent: &Agent, lead: &Lead, args: &ChatArgs, persona: &str) -> anyhow::Result<ExitCode> {
+async fn interactive(
+    agent: &Agent,
+    lead: &Lead,
+    args: &ChatArgs,
+    persona: &str,
+) -> anyhow::Result<ExitCode> {
     let memory = agent.store().memory(&lead.id).await?;
     if memory.messages.is_empty() {
-        println!("New lead {} on {}. Write as the lead; Ctrl-D to leave.", lead.id, lead.channel);
+        println!(
+            "New lead {} on {}. Write as the lead; Ctrl-D to leave.",
+            lead.id, lead.channel
+        );
     } else {
         println!(
             "Continuing lead {} ({} messages; --new starts a fresh one). Ctrl-D to leave.",
@@ -87,7 +113,11 @@ async fn interactive(agent: &Agent, lead: &Lead, args: &ChatArgs, persona: &str)
             memory.messages.len()
         );
         for m in memory.messages.iter().rev().take(4).rev() {
-            let who = if m.direction == crate::lead::Direction::In { "you" } else { persona };
+            let who = if m.direction == crate::lead::Direction::In {
+                "you"
+            } else {
+                persona
+            };
             println!("  {who}: {}", m.text);
         }
     }
@@ -99,7 +129,9 @@ async fn interactive(agent: &Agent, lead: &Lead, args: &ChatArgs, persona: &str)
     loop {
         let line = match editor.readline("you> ") {
             Ok(line) => line,
-            Err(rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof) => break,
+            Err(
+                rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof,
+            ) => break,
             Err(e) => return Err(e.into()),
         };
         let line = line.trim();
@@ -107,7 +139,11 @@ async fn interactive(agent: &Agent, lead: &Lead, args: &ChatArgs, persona: &str)
             continue;
         }
         let _ = editor.add_history_entry(line);
-        let inbound = Inbound { text: line.to_string(), external_id: None, at: now_ms() };
+        let inbound = Inbound {
+            text: line.to_string(),
+            external_id: None,
+            at: now_ms(),
+        };
         match agent.turn(lead, inbound).await {
             Ok(Outcome::Replied(report)) => {
                 println!("{persona}: {}", report.reply);
@@ -126,7 +162,10 @@ async fn interactive(agent: &Agent, lead: &Lead, args: &ChatArgs, persona: &str)
         }
         let _ = editor.save_history(h);
     }
-    println!("Bye. `setter leads show {}` shows what was learned.", &lead.id);
+    println!(
+        "Bye. `setter leads show {}` shows what was learned.",
+        &lead.id
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -135,7 +174,14 @@ pub fn debug_line(r: &TurnReport) -> String {
     let slots: Vec<String> = r
         .slots
         .iter()
-        .map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            )
+        })
         .collect();
     let mut line = format!(
         "  [turn {}] fit {} · intent {} · {} ({}) · stage {} · next {} · reply: {}{}\n  slots: {}\n  why: {}\n  tokens {}+{} · {} ms",

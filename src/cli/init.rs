@@ -21,14 +21,21 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
     let prompts = args.dir.join("prompts");
     std::fs::create_dir_all(&prompts).with_context(|| format!("creating {}", prompts.display()))?;
     let mut files = vec![(args.dir.join("setter.toml"), EXAMPLE_TOML)];
-    files.extend(DEFAULTS.iter().map(|(name, text)| (prompts.join(name), *text)));
+    files.extend(
+        DEFAULTS
+            .iter()
+            .map(|(name, text)| (prompts.join(name), *text)),
+    );
     let existing: Vec<String> = files
         .iter()
         .filter(|(p, _)| p.exists())
         .map(|(p, _)| p.display().to_string())
         .collect();
     if !existing.is_empty() && !args.force {
-        bail!("{} already exist(s); pass --force to overwrite", existing.join(", "));
+        bail!(
+            "{} already exist(s); pass --force to overwrite",
+            existing.join(", ")
+        );
     }
     for (path, text) in &files {
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
@@ -40,7 +47,9 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
 
 /// Validates the config and renders every template against sample contexts.
 pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let path = explicit.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("setter.toml"));
+    let path = explicit
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("setter.toml"));
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {

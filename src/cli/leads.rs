@@ -56,9 +56,19 @@ pub async fn run(config: Option<&Path>, cmd: LeadsCommand) -> anyhow::Result<Exi
             } else if leads.is_empty() {
                 println!("no leads yet; `setter chat` starts one");
             } else {
-                println!("{:<36}  {:<9}  {:<5} {:>3}  {:<12}  {:>4}  first message", "id", "channel", "tier", "scr", "stage", "msgs");
+                println!(
+                    "{:<36}  {:<9}  {:<5} {:>3}  {:<12}  {:>4}  first message",
+                    "id", "channel", "tier", "scr", "stage", "msgs"
+                );
                 for l in &leads {
-                    let first: String = l.lead.first_message.as_deref().unwrap_or("").chars().take(40).collect();
+                    let first: String = l
+                        .lead
+                        .first_message
+                        .as_deref()
+                        .unwrap_or("")
+                        .chars()
+                        .take(40)
+                        .collect();
                     println!(
                         "{:<36}  {:<9}  {:<5} {:>3}  {:<12}  {:>4}  {first}",
                         l.lead.id,
@@ -116,7 +126,11 @@ fn show_text(m: &Memory) -> String {
         m.lead.id, m.lead.channel, m.lead.stage
     );
     for (i, msg) in m.messages.iter().enumerate() {
-        let who = if msg.direction == Direction::In { "lead  " } else { "setter" };
+        let who = if msg.direction == Direction::In {
+            "lead  "
+        } else {
+            "setter"
+        };
         out.push_str(&format!("  #{:<3} {who}  {}\n", i + 1, msg.text));
     }
     out.push_str("\nlearned:\n");
@@ -124,8 +138,15 @@ fn show_text(m: &Memory) -> String {
         out.push_str("  (nothing yet)\n");
     }
     for (slot, v) in &m.slots {
-        let value = v.value.as_str().map(str::to_string).unwrap_or_else(|| v.value.to_string());
-        out.push_str(&format!("  {slot:<18} {value}   (from {})\n", position(m, v.evidence_message_id)));
+        let value = v
+            .value
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.value.to_string());
+        out.push_str(&format!(
+            "  {slot:<18} {value}   (from {})\n",
+            position(m, v.evidence_message_id)
+        ));
     }
     out.push_str("\nscore history:\n");
     for s in &m.scores {
@@ -153,7 +174,11 @@ pub fn export_case(m: &Memory) -> serde_json::Value {
         .messages
         .iter()
         .map(|msg| {
-            let role = if msg.direction == Direction::In { "lead" } else { "setter" };
+            let role = if msg.direction == Direction::In {
+                "lead"
+            } else {
+                "setter"
+            };
             json!({"role": role, "text": msg.text, "at": msg.at})
         })
         .collect();
@@ -173,18 +198,34 @@ pub fn export_case(m: &Memory) -> serde_json::Value {
 }
 
 fn export_markdown(m: &Memory) -> String {
-    let mut out = format!("# Lead {}\n\nChannel: {} · Stage: {}\n\n## Transcript\n\n", m.lead.id, m.lead.channel, m.lead.stage);
+    let mut out = format!(
+        "# Lead {}\n\nChannel: {} · Stage: {}\n\n## Transcript\n\n",
+        m.lead.id, m.lead.channel, m.lead.stage
+    );
     for msg in &m.messages {
-        let who = if msg.direction == Direction::In { "**Lead**" } else { "**Setter**" };
-        let at = chrono::DateTime::from_timestamp_millis(msg.at).map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+        let who = if msg.direction == Direction::In {
+            "**Lead**"
+        } else {
+            "**Setter**"
+        };
+        let at = chrono::DateTime::from_timestamp_millis(msg.at)
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
         out.push_str(&format!("- {who} ({at}): {}\n", msg.text));
     }
     out.push_str("\n## What the lead told us\n\n");
     for (slot, v) in &m.slots {
-        out.push_str(&format!("- {slot}: {} ({})\n", v.value, position(m, v.evidence_message_id)));
+        out.push_str(&format!(
+            "- {slot}: {} ({})\n",
+            v.value,
+            position(m, v.evidence_message_id)
+        ));
     }
     if let Some(s) = m.scores.last() {
-        out.push_str(&format!("\n## Score\n\nFit {} · Intent {} · **{}** ({}) · next: {}\n\n{}\n", s.fit, s.intent, s.tier, s.score, s.next_action, s.reason));
+        out.push_str(&format!(
+            "\n## Score\n\nFit {} · Intent {} · **{}** ({}) · next: {}\n\n{}\n",
+            s.fit, s.intent, s.tier, s.score, s.next_action, s.reason
+        ));
     }
     out
 }
@@ -192,7 +233,10 @@ fn export_markdown(m: &Memory) -> String {
 pub async fn score(config: Option<&Path>, args: ScoreArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_config(config)?;
     if args.explain_matrix {
-        println!("{:<12}{:<28}{:<28}{:<28}", "fit \\ intent", "high", "medium", "low");
+        println!(
+            "{:<12}{:<28}{:<28}{:<28}",
+            "fit \\ intent", "high", "medium", "low"
+        );
         for fit in [Level::High, Level::Medium, Level::Low] {
             let cells: Vec<String> = [Level::High, Level::Medium, Level::Low]
                 .iter()
@@ -201,24 +245,53 @@ pub async fn score(config: Option<&Path>, args: ScoreArgs) -> anyhow::Result<Exi
                     format!("{tier} → {action}")
                 })
                 .collect();
-            println!("{:<12}{:<28}{:<28}{:<28}", fit.as_str(), cells[0], cells[1], cells[2]);
+            println!(
+                "{:<12}{:<28}{:<28}{:<28}",
+                fit.as_str(),
+                cells[0],
+                cells[1],
+                cells[2]
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
     let store = open_store(&loaded).await?;
     let id = args.lead.as_deref().unwrap_or_default();
     let memory = store.memory(id).await?;
-    let a = score::assess(&loaded.config, &loaded.framework, &memory.evidence, &memory.slots, now_ms());
+    let a = score::assess(
+        &loaded.config,
+        &loaded.framework,
+        &memory.evidence,
+        &memory.slots,
+        now_ms(),
+    );
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json!({"lead_id": memory.lead.id, "stage": memory.lead.stage, "assessment": a}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"lead_id": memory.lead.id, "stage": memory.lead.stage, "assessment": a})
+            )?
+        );
         return Ok(ExitCode::SUCCESS);
     }
     println!(
         "lead {}: fit {} · intent {} ({:.1} points) · {} ({}) · stage {} · next {}",
-        memory.lead.id, a.fit, a.intent, a.intent_points, a.tier, a.score, memory.lead.stage, a.next_action
+        memory.lead.id,
+        a.fit,
+        a.intent,
+        a.intent_points,
+        a.tier,
+        a.score,
+        memory.lead.stage,
+        a.next_action
     );
     if let Some(d) = &a.disqualified {
-        println!("disqualified by {}: \"{}\" ({})", d.id, d.quote, position(&memory, Some(d.message_id)));
+        println!(
+            "disqualified by {}: \"{}\" ({})",
+            d.id,
+            d.quote,
+            position(&memory, Some(d.message_id))
+        );
     }
     println!("ICP traits:");
     for t in &a.traits {
@@ -227,7 +300,11 @@ pub async fn score(config: Option<&Path>, args: ScoreArgs) -> anyhow::Result<Exi
             Some(false) => "not matched",
             None => "unknown",
         };
-        let quote = t.quote.as_deref().map(|q| format!(" \"{q}\" ({})", position(&memory, t.message_id))).unwrap_or_default();
+        let quote = t
+            .quote
+            .as_deref()
+            .map(|q| format!(" \"{q}\" ({})", position(&memory, t.message_id)))
+            .unwrap_or_default();
         println!("  {:<18} w{:<4} {status}{quote}", t.id, t.weight);
     }
     println!("intent signals:");
@@ -235,7 +312,13 @@ pub async fn score(config: Option<&Path>, args: ScoreArgs) -> anyhow::Result<Exi
         println!("  (none yet)");
     }
     for s in &a.signals {
-        println!("  {:<26} {:+.1}  \"{}\" ({})", s.signal, s.points, s.quote, position(&memory, s.message_id));
+        println!(
+            "  {:<26} {:+.1}  \"{}\" ({})",
+            s.signal,
+            s.points,
+            s.quote,
+            position(&memory, s.message_id)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

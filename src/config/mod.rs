@@ -398,7 +398,10 @@ impl Config {
         }
         for (key, price) in [
             ("llm.price_per_1k_prompt", self.llm.price_per_1k_prompt),
-            ("llm.price_per_1k_completion", self.llm.price_per_1k_completion),
+            (
+                "llm.price_per_1k_completion",
+                self.llm.price_per_1k_completion,
+            ),
         ] {
             if !(price.is_finite() && price >= 0.0) {
                 v.error(key, "must be a number >= 0");
@@ -438,8 +441,9 @@ pub fn finish(config: Config, origin: &Path, base_dir: PathBuf) -> Result<Loaded
             issues,
         });
     }
-    let framework = Framework::resolve(&config.qualification.framework, &config.qualification.slots)
-        .expect("validated above");
+    let framework =
+        Framework::resolve(&config.qualification.framework, &config.qualification.slots)
+            .expect("validated above");
     Ok(Loaded {
         config,
         framework,

@@ -88,7 +88,11 @@ impl Cassette {
         let mut recorded = HashMap::new();
         match std::fs::read_to_string(&settings.path) {
             Ok(text) => {
-                for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                for (i, line) in text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| !l.trim().is_empty())
+                {
                     let entry: Entry = serde_json::from_str(line)
                         .map_err(|e| fail(format!("line {}: {e}", i + 1)))?;
                     recorded.insert(entry.key, entry.response);
@@ -141,7 +145,12 @@ impl ChatModel for Cassette {
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
         let key = Self::key(&self.info, request);
         if self.settings.mode != Mode::Record {
-            let hit = self.recorded.lock().expect("cassette lock").get(&key).cloned();
+            let hit = self
+                .recorded
+                .lock()
+                .expect("cassette lock")
+                .get(&key)
+                .cloned();
             if let Some(response) = hit {
                 return Ok(response);
             }

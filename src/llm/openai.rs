@@ -97,9 +97,7 @@ impl OpenAiModel {
             .messages
             .iter()
             .map(|m| match m.role {
-                Role::System => {
-                    ChatCompletionRequestSystemMessage::from(m.content.as_str()).into()
-                }
+                Role::System => ChatCompletionRequestSystemMessage::from(m.content.as_str()).into(),
                 Role::User => ChatCompletionRequestUserMessage::from(m.content.as_str()).into(),
                 Role::Assistant => {
                     ChatCompletionRequestAssistantMessage::from(m.content.as_str()).into()
@@ -129,7 +127,10 @@ fn classify(e: OpenAIError) -> Attempt {
     let (retryable, message) = match &e {
         OpenAIError::ApiError(api) => {
             let status = api.status_code.as_u16();
-            (status == 429 || status >= 500, format!("HTTP {status}: {}", api.api_error.message))
+            (
+                status == 429 || status >= 500,
+                format!("HTTP {status}: {}", api.api_error.message),
+            )
         }
         OpenAIError::Reqwest(r) => (
             r.is_timeout() || r.is_connect() || r.is_request(),

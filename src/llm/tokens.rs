@@ -26,7 +26,11 @@ pub fn count_messages(messages: &[ChatMessage]) -> usize {
 /// Drops the oldest conversation messages until `system` plus the rest fit in
 /// `budget` tokens. The system prompt and the newest message are never dropped.
 /// Returns how many messages were dropped.
-pub fn trim_to_budget(system: &ChatMessage, history: &mut Vec<ChatMessage>, budget: usize) -> usize {
+pub fn trim_to_budget(
+    system: &ChatMessage,
+    history: &mut Vec<ChatMessage>,
+    budget: usize,
+) -> usize {
     let fixed = count(&system.content) + PER_MESSAGE_OVERHEAD;
     let mut sizes: Vec<usize> = history
         .iter()
@@ -61,9 +65,14 @@ mod tests {
             .collect();
         let dropped = trim_to_budget(&system, &mut history, 120);
         assert!(dropped > 0);
-        assert_eq!(history.last().unwrap().content, "message number 49 with some words in it");
+        assert_eq!(
+            history.last().unwrap().content,
+            "message number 49 with some words in it"
+        );
         assert!(count_messages(&history) + count(&system.content) + 4 <= 120);
-        assert!(!history.iter().any(|m| m.content.starts_with("message number 0 ")));
+        assert!(!history
+            .iter()
+            .any(|m| m.content.starts_with("message number 0 ")));
     }
 
     #[test]
@@ -71,7 +80,13 @@ mod tests {
         let mut llm = LlmConfig::default();
         llm.price_per_1k_prompt = 0.5;
         llm.price_per_1k_completion = 1.5;
-        let c = cost(&llm, Usage { prompt_tokens: 2000, completion_tokens: 1000 });
+        let c = cost(
+            &llm,
+            Usage {
+                prompt_tokens: 2000,
+                completion_tokens: 1000,
+            },
+        );
         assert!((c - 2.5).abs() < 1e-9);
     }
 }

@@ -81,9 +81,7 @@ impl Store {
         match rows.as_slice() {
             [] => Err(Error::LeadNotFound(id_or_prefix.into())),
             [one] => lead_from_row(one),
-            [first, _] if first.try_get::<String, _>("id")? == id_or_prefix => {
-                lead_from_row(first)
-            }
+            [first, _] if first.try_get::<String, _>("id")? == id_or_prefix => lead_from_row(first),
             _ => {
                 let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM leads WHERE id LIKE ?")
                     .bind(&pattern)

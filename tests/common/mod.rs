@@ -1,0 +1,191 @@
+//! Shared test helpers: a loopback OpenAI-compatible stub (axum on
+//! 127.0.0.1:0) that answers from scripted queues and keeps every request it
+//! received, and a temp-dir setup wiring config + SQLite + agent together.
+#![allow(dead_code)]
+
+use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
+use serde_json::{json, Value};
+use setter::agent::{Agent, Inbound, Outcome, TurnReport};
+use setter::config::{self, Config, Loaded, Provider};
+use setter::lead::Channel;
+use setter::prompts::Prompts;
+use setter::store::{Lead, NewLead, Store};
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// What the stub will answer next. Empty queues give safe defaults: an
+/// all-null extraction and a plain reply.
+#[derive(Default)]
+pub struct Script {
+    pub extractions: VecDeque<String>,
+    pub replies: VecDeque<String>,
+    /// HTTP statuses to fail with before answering normally.
+    pub failures: VecDeque<u16>,
+    pub requests: Vec<Value>,
+}
+
+#[derive(Clone)]
+pub struct Stub {
+    pub url: String,
+    pub script: Arc<Mutex<Script>>,
+}
+
+impl Stub {
+    pub async fn start() -> Stub {
+        let script = Arc::new(Mutex::new(Script::default()));
+        let app = Router::new()
+            .route("/v1/chat/completions", post(answer))
+            .with_state(script.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Stub {
+            url: format!("http://{addr}/v1"),
+            script,
+        }
+    }
+    pub fn extraction(&self, json: Value) -> &Self {
+        self.script
+            .lock()
+            .unwrap()
+            .extractions
+            .push_back(json.to_string());
+        self
+    }
+    pub fn raw_extraction(&self, text: &str) -> &Self {
+        self.script
+            .lock()
+            .unwrap()
+            .extractions
+            .push_back(text.to_string());
+        self
+    }
+    pub fn reply(&self, text: &str) -> &Self {
+        self.script
+            .lock()
+            .unwrap()
+            .replies
+            .push_back(text.to_string());
+        self
+    }
+    pub fn fail(&self, status: u16) -> &Self {
+        self.script.lock().unwrap().failures.push_back(status);
+        self
+    }
+    pub fn requests(&self) -> Vec<Value> {
+        self.script.lock().unwrap().requests.clone()
+    }
+}
+
+async fn answer(
+    State(script): State<Arc<Mutex<Script>>>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let mut s = script.lock().unwrap();
+    s.requests.push(body.clone());
+    if let Some(status) = s.failures.pop_front() {
+        let code = StatusCode::from_u16(status).unwrap();
+        return (
+            code,
+            Json(json!({"error": {"message": format!("scripted {status}"), "type": "stub"}})),
+        );
+    }
+    let content = if body["response_format"]["type"] == "json_schema" {
+        s.extractions.pop_front().unwrap_or_else(|| {
+            // All-null instance of the strict schema.
+            let schema = &body["response_format"]["json_schema"]["schema"];
+            null_instance(schema).to_string()
+        })
+    } else {
+        s.replies
+            .pop_front()
+            .unwrap_or_else(|| "Thanks for sharing that!".into())
+    };
+    (
+        StatusCode::OK,
+        Json(json!({
+            "id": "stub-1", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+        })),
+    )
+}
+
+fn null_instance(schema: &Value) -> Value {
+    match schema["properties"].as_object() {
+        Some(props) => Value::Object(
+            props
+                .iter()
+                .map(|(k, v)| {
+                    let inner = if v["type"] == "object" {
+                        null_instance(v)
+                    } else {
+                        Value::Null
+                    };
+                    (k.clone(), inner)
+                })
+                .collect(),
+        ),
+        None => Value::Null,
+    }
+}
+
+/// A temp dir with a setter.toml pointing at `stub` and a SQLite file.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+}
+
+impl Env {
+    pub fn new(stub: &Stub, edit: impl FnOnce(&mut Config)) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Config::example();
+        c.llm.provider = Provider::Openai;
+        c.llm.base_url = stub.url.clone();
+        c.llm.model = "stub-model".into();
+        c.llm.max_retries = 2;
+        c.llm.timeout_secs = 5;
+        c.storage.url = "sqlite://setter.db".into();
+        edit(&mut c);
+        let config_path = dir.path().join("setter.toml");
+        std::fs::write(&config_path, toml::to_string(&c).unwrap()).unwrap();
+        Env { dir, config_path }
+    }
+
+    pub fn loaded(&self) -> Loaded {
+        config::load(&self.config_path).unwrap()
+    }
+
+    pub async fn agent(&self) -> Agent {
+        let loaded = self.loaded();
+        let prompts = Prompts::load(Some(&loaded.resolve(Path::new("prompts")))).unwrap();
+        let store = Store::open(&loaded.storage_url()).await.unwrap();
+        let model = setter::llm::from_config(&loaded, None).unwrap();
+        Agent::new(Arc::new(loaded), model, store, Arc::new(prompts)).unwrap()
+    }
+}
+
+pub async fn new_lead(agent: &Agent, external_id: &str) -> Lead {
+    let new = NewLead {
+        channel: Channel::Whatsapp,
+        external_id: external_id.into(),
+        name: Some("Test Lead".into()),
+        source: None,
+    };
+    agent.store().lead_for(&new, 0).await.unwrap()
+}
+
+/// Sends one lead message at time `at` (ms) and returns the report.
+pub async fn say(agent: &Agent, lead: &Lead, text: &str, at: i64) -> TurnReport {
+    let inbound = Inbound {
+        text: text.into(),
+        external_id: None,
+        at,
+    };
+    match agent.turn(lead, inbound).await.unwrap() {
+        Outcome::Replied(r) => *r,
+        Outcome::Duplicate => panic!("unexpected duplicate"),
+    }
+}
