@@ -10,11 +10,13 @@
 //! - [`prompts`] — minijinja templates, embedded defaults overridable from `prompts/`.
 //! - [`agent`]   — one turn: extract → score → plan → reply → guard → persist.
 //! - [`store`]   — SQLite via sqlx; all SQL lives here.
+//! - [`eval`]    — `setter eval`: slot, tier and disqualifier metrics on labelled conversations.
 //! - [`cli`]     — the `setter` command line.
 
 pub mod agent;
 pub mod cli;
 pub mod config;
+pub mod eval;
 pub mod lead;
 pub mod llm;
 pub mod prompts;

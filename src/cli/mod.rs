@@ -2,6 +2,7 @@
 //! here and in `main.rs` only.
 
 mod chat;
+mod eval;
 mod init;
 mod leads;
 
@@ -41,6 +42,9 @@ pub enum Command {
     Leads(leads::LeadsCommand),
     /// A lead's score with its full explanation, or the matrix.
     Score(leads::ScoreArgs),
+    /// Measure extraction and scoring on labelled conversations (see docs/evals.md).
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
@@ -65,6 +69,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Chat(args) => chat::run(cli.config.as_deref(), args).await,
         Command::Leads(cmd) => leads::run(cli.config.as_deref(), cmd).await,
         Command::Score(args) => leads::score(cli.config.as_deref(), args).await,
+        Command::Eval(cmd) => eval::run(cli.config.as_deref(), cmd).await,
     }
 }
 

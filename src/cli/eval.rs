@@ -1,0 +1,294 @@
+//! `setter eval score|run`: wiring between the command line and `crate::eval`.
+//!
+//! Exit codes: 0 all gates pass; 1 a `--fail-under` / `--max-regression` gate
+//! failed; 2 usage or data errors (bad suite, unreadable file, a malformed case
+//! line, a case that could not run). Reports are written even on exit 1 or 2.
+
+use super::load_config;
+use crate::config::{self, Config, Loaded};
+use crate::eval::case::{self, Case, CaseFile, Suite};
+use crate::eval::compare::{self, Baseline};
+use crate::eval::metrics::SlotRules;
+use crate::eval::{parse_gate, report, run, Error, Outcome, Report};
+use crate::llm::cassette;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum EvalCommand {
+    /// Score a predictions file against a gold file (same JSONL shape, matched by id). No model.
+    Score {
+        /// Gold cases (JSONL).
+        gold: PathBuf,
+        /// Predictions: the same shape, with `expect` holding predicted values.
+        pred: PathBuf,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Run a suite directory (suite.toml + cases.jsonl) through the agent, offline.
+    Run {
+        /// The suite directory.
+        suite: PathBuf,
+        /// Record/replay model calls in FILE (replay when it exists, else record;
+        /// SETTER_CASSETTE_MODE=record|replay|auto overrides).
+        #[arg(long)]
+        cassette: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long)]
+        no_progress: bool,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Write the full report as JSON (also the --baseline format). `-` = stdout.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write a Markdown report. `-` = stdout.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Write JUnit XML (one testcase per case). `-` = stdout.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// A previous --json report: show per-metric deltas and fixed/broken cases.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Exit 1 when METRIC is under VALUE (repeatable), e.g. tier_accuracy=0.8.
+    #[arg(long, value_name = "METRIC=VALUE", value_parser = parse_gate)]
+    fail_under: Vec<(String, f64)>,
+    /// Exit 1 when METRIC dropped more than VALUE since --baseline (repeatable).
+    #[arg(long, value_name = "METRIC=VALUE", value_parser = parse_gate, requires = "baseline")]
+    max_regression: Vec<(String, f64)>,
+}
+
+pub async fn run(config: Option<&Path>, cmd: EvalCommand) -> anyhow::Result<ExitCode> {
+    match execute(config, cmd).await {
+        Ok(code) => Ok(code),
+        Err(Error::Data(message)) => {
+            eprintln!("error: {message}");
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Error> {
+    match cmd {
+        EvalCommand::Score { gold, pred, report } => {
+            let loaded = load_config(config).map_err(|e| Error::Data(format!("{e:#}")))?;
+            let rules = SlotRules::from_framework(&loaded.framework);
+            let (outcomes, warnings) = score_files(&gold, &pred, &rules)?;
+            let name = gold
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            finish(
+                Report::build(&name, "score", outcomes, &rules, warnings),
+                &report,
+                &BTreeMap::new(),
+            )
+        }
+        EvalCommand::Run {
+            suite,
+            cassette: cassette_path,
+            no_progress,
+            report,
+        } => {
+            let suite = Suite::load(&suite).map_err(Error::Data)?;
+            let loaded = suite_config(&suite)?;
+            let rules = SlotRules::from_framework(&loaded.framework);
+            let file = case::load_cases(&suite.cases_path()).map_err(Error::Data)?;
+            let (cases, mut errored) = checked(file, &rules, "expect");
+            let settings = match cassette_path
+                .or_else(|| suite.file.cassette.as_ref().map(|p| suite.dir.join(p)))
+            {
+                Some(path) => Some(cassette_settings(path)?),
+                None => cassette::Settings::from_env()?,
+            };
+            let progress = !no_progress && std::io::stderr().is_terminal();
+            let mut outcomes = run::offline(loaded, &cases, settings, progress).await?;
+            outcomes.append(&mut errored);
+            finish(
+                Report::build(&suite.name, "offline", outcomes, &rules, Vec::new()),
+                &report,
+                &suite.file.thresholds,
+            )
+        }
+    }
+}
+
+/// The suite's config (relative to the suite), or the built-in example with
+/// the suite directory as base (so prompts are the embedded defaults).
+fn suite_config(suite: &Suite) -> Result<Loaded, Error> {
+    let loaded = match &suite.file.config {
+        Some(path) => config::load(&suite.dir.join(path)),
+        None => config::finish(
+            Config::example(),
+            Path::new("(built-in example)"),
+            suite.dir.clone(),
+        ),
+    };
+    loaded.map_err(|e| Error::Data(format!("suite config: {e}")))
+}
+
+fn cassette_settings(path: PathBuf) -> Result<cassette::Settings, Error> {
+    let mode = match std::env::var("SETTER_CASSETTE_MODE") {
+        Ok(m) => m.parse().map_err(Error::Data)?,
+        Err(_) if path.exists() => cassette::Mode::Replay,
+        Err(_) => cassette::Mode::Record,
+    };
+    Ok(cassette::Settings { path, mode })
+}
+
+/// Good cases with known slot names, plus errored outcomes for bad lines and
+/// cases naming unknown slots.
+fn checked(file: CaseFile, rules: &SlotRules, what: &str) -> (Vec<(Case, String)>, Vec<Outcome>) {
+    let mut errored: Vec<Outcome> = file
+        .errors
+        .into_iter()
+        .map(|e| Outcome::errored(e.id.clone(), Some(e.location.clone()), e.to_string()))
+        .collect();
+    let mut cases = Vec::new();
+    for (c, location) in file.cases {
+        match case::check_slots(&c, &rules.order, &location, what) {
+            Ok(()) => cases.push((c, location)),
+            Err(e) => {
+                let mut o = Outcome::errored(c.id.clone(), Some(location), e.to_string());
+                o.gold = Some(c.expect.clone());
+                errored.push(o);
+            }
+        }
+    }
+    (cases, errored)
+}
+
+/// Pairs gold and predictions by id.
+fn score_files(
+    gold: &Path,
+    pred: &Path,
+    rules: &SlotRules,
+) -> Result<(Vec<Outcome>, Vec<String>), Error> {
+    let (gold_cases, mut errored) = checked(
+        case::load_cases(gold).map_err(Error::Data)?,
+        rules,
+        "expect",
+    );
+    let (pred_cases, pred_errors) = checked(
+        case::load_cases(pred).map_err(Error::Data)?,
+        rules,
+        "predicted expect",
+    );
+    let mut warnings = Vec::new();
+    let mut outcomes = Vec::new();
+    for (g, location) in &gold_cases {
+        let pred = match pred_cases.iter().find(|(p, _)| p.id == g.id) {
+            Some((p, _)) => Ok(p.expect.clone()),
+            None => {
+                let why = pred_errors
+                    .iter()
+                    .find(|e| e.id == g.id)
+                    .and_then(|e| e.pred.as_ref().err().cloned())
+                    .unwrap_or_else(|| {
+                        format!("no prediction with id \"{}\" in {}", g.id, pred.display())
+                    });
+                Err(why)
+            }
+        };
+        outcomes.push(Outcome {
+            id: g.id.clone(),
+            location: Some(location.clone()),
+            gold: Some(g.expect.clone()),
+            pred,
+            usage: None,
+        });
+    }
+    // Prediction lines that could not be read and match no gold case still count as errors.
+    for e in pred_errors {
+        if !outcomes.iter().any(|o| o.id == e.id) {
+            errored.push(e);
+        }
+    }
+    for (p, location) in &pred_cases {
+        if !gold_cases.iter().any(|(g, _)| g.id == p.id) {
+            warnings.push(format!(
+                "{location}: prediction \"{}\" has no gold case; ignored",
+                p.id
+            ));
+        }
+    }
+    outcomes.append(&mut errored);
+    Ok((outcomes, warnings))
+}
+
+/// Baseline, gates, reports; returns the exit code.
+fn finish(
+    mut r: Report,
+    args: &ReportArgs,
+    thresholds: &BTreeMap<String, f64>,
+) -> Result<ExitCode, Error> {
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::Data(format!("cannot read baseline {}: {e}", path.display()))
+            })?;
+            Some(Baseline::parse(&path.display().to_string(), &text).map_err(Error::Data)?)
+        }
+        None => None,
+    };
+    if let Some(b) = &baseline {
+        r.comparison = Some(compare::compare(&r, b));
+    }
+    // Suite thresholds, overridden by the command line for the same metric.
+    let mut under: BTreeMap<String, f64> = BTreeMap::new();
+    for (metric, limit) in thresholds {
+        parse_gate(&format!("{metric}={limit}"))
+            .map_err(|e| Error::Data(format!("suite.toml [thresholds]: {e}")))?;
+        under.insert(metric.clone(), *limit);
+    }
+    for (metric, limit) in &args.fail_under {
+        under.insert(metric.clone(), *limit);
+    }
+    let mut gates: Vec<_> = under
+        .iter()
+        .map(|(m, l)| compare::fail_under(&r, m, *l))
+        .collect();
+    if let Some(b) = &baseline {
+        gates.extend(
+            args.max_regression
+                .iter()
+                .map(|(m, l)| compare::max_regression(&r, b, m, *l)),
+        );
+    }
+    r.gates = gates;
+
+    let mut to_stdout = false;
+    for (path, text) in [
+        (&args.json, report::json::render as fn(&Report) -> String),
+        (&args.markdown, report::markdown::render),
+        (&args.junit, report::junit::render),
+    ] {
+        let Some(path) = path else { continue };
+        let text = text(&r);
+        if path.as_os_str() == "-" {
+            to_stdout = true;
+            print!("{text}");
+        } else {
+            std::fs::write(path, text)
+                .map_err(|e| Error::Data(format!("cannot write {}: {e}", path.display())))?;
+        }
+    }
+    let table = report::text::render(&r);
+    if to_stdout {
+        eprint!("{table}");
+    } else {
+        print!("{table}");
+    }
+    Ok(ExitCode::from(r.exit_code()))
+}

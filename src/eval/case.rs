@@ -1,0 +1,280 @@
+//! The eval data format: suites (`suite.toml`) and cases (JSONL), loaded with
+//! `file:line` errors. A bad line becomes an errored case; the rest still run.
+//!
+//! The case shape is what `setter leads export ID --format json` prints, so a
+//! real conversation becomes a case by fixing its `expect` block by hand.
+
+use crate::lead::{Channel, Level, Tier};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Who wrote a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Lead,
+    Setter,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Turn {
+    pub role: Role,
+    pub text: String,
+    /// Unix milliseconds; optional (evals space turns one minute apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<i64>,
+}
+
+/// What a careful human says the outcome should be (gold), or what the system
+/// produced (predictions). Every field is optional: only what is listed is scored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Slot id → value, or null for "must stay empty". Slots not listed are not scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<BTreeMap<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<Level>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<Level>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disqualified: Option<bool>,
+}
+
+impl Expect {
+    pub fn slot(&self, id: &str) -> Option<&Value> {
+        self.slots.as_ref().and_then(|s| s.get(id))
+    }
+}
+
+/// One conversation with its expected outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(default)]
+    pub turns: Vec<Turn>,
+    #[serde(default)]
+    pub expect: Expect,
+    /// Free text for people reading the suite; ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// A line (or case) that could not be used, with where it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseError {
+    /// The case id when it could be read, else `file:line`.
+    pub id: String,
+    /// `file:line`.
+    pub location: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for CaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// A loaded JSONL file: good cases (with their line) and bad lines.
+#[derive(Debug, Default)]
+pub struct CaseFile {
+    pub cases: Vec<(Case, String)>,
+    pub errors: Vec<CaseError>,
+}
+
+/// Parses JSONL text; `name` is how the file is named in errors. Blank lines
+/// and lines starting with `//` or `#` are skipped. Duplicate ids are errors.
+pub fn parse_cases(name: &str, text: &str) -> CaseFile {
+    let mut out = CaseFile::default();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with("//") || trimmed.starts_with('#') {
+            continue;
+        }
+        let location = format!("{name}:{}", i + 1);
+        let fail = |id: Option<String>, message: String| CaseError {
+            id: id.unwrap_or_else(|| location.clone()),
+            location: location.clone(),
+            message,
+        };
+        let value: Value = match serde_json::from_str(trimmed) {
+            Ok(v) => v,
+            Err(e) => {
+                out.errors.push(fail(None, format!("not valid JSON: {e}")));
+                continue;
+            }
+        };
+        let id = value.get("id").and_then(Value::as_str).map(str::to_string);
+        match serde_json::from_value::<Case>(value) {
+            Ok(case) if case.id.trim().is_empty() => {
+                out.errors.push(fail(None, "\"id\" is empty".into()))
+            }
+            Ok(case) => {
+                if let Some((_, first)) = out.cases.iter().find(|(c, _)| c.id == case.id) {
+                    out.errors.push(fail(
+                        id,
+                        format!("duplicate case id \"{}\" (first at {first})", case.id),
+                    ));
+                } else {
+                    out.cases.push((case, location.clone()));
+                }
+            }
+            Err(e) => {
+                let what = match &id {
+                    Some(id) => format!("case \"{id}\": {e}"),
+                    None => e.to_string(),
+                };
+                out.errors.push(fail(id, what));
+            }
+        }
+    }
+    out
+}
+
+/// Reads and parses a JSONL file; an unreadable file is an `Err`.
+pub fn load_cases(path: &Path) -> Result<CaseFile, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(parse_cases(&path.display().to_string(), &text))
+}
+
+/// Slot names in `expect.slots` that the framework does not have.
+pub fn check_slots(
+    case: &Case,
+    known: &[String],
+    location: &str,
+    what: &str,
+) -> Result<(), CaseError> {
+    for slot in case.expect.slots.iter().flat_map(|s| s.keys()) {
+        if !known.contains(slot) {
+            return Err(CaseError {
+                id: case.id.clone(),
+                location: location.to_string(),
+                message: format!(
+                    "case \"{}\": unknown slot \"{slot}\" in {what}.slots (the framework's slots are {})",
+                    case.id,
+                    known.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `suite.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteFile {
+    pub name: Option<String>,
+    /// A setter.toml, relative to the suite directory; omitted = the built-in example.
+    pub config: Option<PathBuf>,
+    #[serde(default = "default_cases")]
+    pub cases: PathBuf,
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    /// A cassette for model calls, relative to the suite directory.
+    pub cassette: Option<PathBuf>,
+    /// metric name → minimum value, as `--fail-under`.
+    #[serde(default)]
+    pub thresholds: BTreeMap<String, f64>,
+    pub description: Option<String>,
+}
+
+fn default_cases() -> PathBuf {
+    PathBuf::from("cases.jsonl")
+}
+fn default_mode() -> String {
+    "offline".into()
+}
+
+/// A suite directory with its `suite.toml` read.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub dir: PathBuf,
+    pub name: String,
+    pub file: SuiteFile,
+}
+
+impl Suite {
+    pub fn load(dir: &Path) -> Result<Suite, String> {
+        let path = dir.join("suite.toml");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let file: SuiteFile =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if file.mode != "offline" {
+            return Err(format!(
+                "{}: mode \"{}\" is not supported yet (only \"offline\")",
+                path.display(),
+                file.mode
+            ));
+        }
+        let name = file.name.clone().unwrap_or_else(|| {
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "suite".into())
+        });
+        Ok(Suite {
+            dir: dir.to_path_buf(),
+            name,
+            file,
+        })
+    }
+
+    pub fn cases_path(&self) -> PathBuf {
+        self.dir.join(&self.file.cases)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_lines_are_located_and_good_ones_kept() {
+        let text = concat!(
+            "{\"id\":\"a\",\"turns\":[{\"role\":\"lead\",\"text\":\"hi\"}],\"expect\":{\"tier\":\"hot\"}}\n",
+            "\n",
+            "{\"id\":\"b\", oops\n",
+            "{\"id\":\"c\",\"expect\":{\"tier\":\"tepid\"}}\n",
+            "{\"id\":\"a\"}\n",
+        );
+        let f = parse_cases("x.jsonl", text);
+        assert_eq!(f.cases.len(), 1);
+        assert_eq!(f.cases[0].1, "x.jsonl:1");
+        assert_eq!(f.errors.len(), 3);
+        assert_eq!(f.errors[0].location, "x.jsonl:3");
+        assert_eq!(f.errors[0].id, "x.jsonl:3");
+        assert_eq!(f.errors[1].id, "c");
+        assert!(
+            f.errors[1].message.contains("tepid"),
+            "{}",
+            f.errors[1].message
+        );
+        assert!(f.errors[2].message.contains("duplicate"));
+    }
+
+    #[test]
+    fn export_shape_parses_and_unknown_slots_are_named() {
+        let line = r#"{"id":"l1","channel":"whatsapp","turns":[{"role":"lead","text":"hi","at":1},{"role":"setter","text":"hey","at":2}],
+            "expect":{"slots":{"pain":"x","budgett":null},"fit":null,"intent":"low","tier":"cold","disqualified":false}}"#;
+        let f = parse_cases("e.jsonl", &line.replace('\n', " "));
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        let (case, loc) = &f.cases[0];
+        assert_eq!(case.channel, Some(Channel::Whatsapp));
+        let err = check_slots(case, &["pain".into(), "budget".into()], loc, "expect").unwrap_err();
+        assert_eq!(
+            err.message,
+            "case \"l1\": unknown slot \"budgett\" in expect.slots (the framework's slots are pain, budget)"
+        );
+    }
+}

@@ -1,0 +1,45 @@
+//! Renderers of a [`Report`](super::Report): one file per format. Each is a
+//! pure `render(&Report) -> String`, so formats are easy to test and add.
+
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod text;
+
+/// A metric for people: three decimals, or `n/a` when not computable.
+pub fn num(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into())
+}
+
+/// A signed change, or empty when unknown.
+pub fn delta(v: Option<f64>) -> String {
+    match v {
+        Some(d) if d.abs() < 5e-4 => "±0".into(),
+        Some(d) => format!("{d:+.3}"),
+        None => String::new(),
+    }
+}
+
+/// Gold-row counts with no prediction, per label of a class metric.
+pub fn missing_per_row(c: &super::metrics::ClassMetrics) -> Vec<u32> {
+    c.per_label
+        .iter()
+        .zip(&c.confusion)
+        .map(|(l, row)| l.support - row.iter().sum::<u32>())
+        .collect()
+}
+
+/// Metrics in [`METRIC_NAMES`](crate::eval::METRIC_NAMES) order, then any others.
+pub fn ordered(
+    metrics: &std::collections::BTreeMap<String, Option<f64>>,
+) -> Vec<(&String, &Option<f64>)> {
+    let rank = |k: &str| {
+        crate::eval::METRIC_NAMES
+            .iter()
+            .position(|n| *n == k)
+            .unwrap_or(usize::MAX)
+    };
+    let mut v: Vec<_> = metrics.iter().collect();
+    v.sort_by_key(|(k, _)| rank(k));
+    v
+}
