@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 pub enum MatchKind {
     /// Equal after normalisation (enum and bool slots).
     Exact,
-    /// Amounts within 5% of each other ("$3k/month" = "3000"); budget and number slots.
+    /// Amounts within 5% of each other ("$3k/month" = "3000"); budget and number
+    /// slots. When either side has no amount ("no budget"), compared as free text.
     Numeric,
     /// Equal, or one contains the other (at least 3 characters); free-text slots.
     FreeText,
@@ -93,7 +94,7 @@ pub fn values_match(kind: MatchKind, gold: &Value, pred: &Value) -> bool {
             return (a - b).abs() <= 0.05 * a.abs().max(b.abs());
         }
     }
-    if kind == MatchKind::FreeText {
+    if matches!(kind, MatchKind::FreeText | MatchKind::Numeric) {
         let (short, long) = if g.chars().count() <= p.chars().count() {
             (&g, &p)
         } else {
@@ -571,6 +572,11 @@ mod tests {
         assert!(!values_match(Numeric, &json!("2000"), &json!(2200)));
         // Numeric slots decide by amount, never by substring: 30000 is not 3000.
         assert!(!values_match(Numeric, &json!("3000"), &json!("$30000")));
+        assert!(values_match(
+            Numeric,
+            &json!("no budget"),
+            &json!("No budget right now")
+        ));
         assert!(values_match(
             FreeText,
             &json!("not enough leads"),
