@@ -25,24 +25,21 @@ pub fn count_messages(messages: &[ChatMessage]) -> usize {
 
 /// Drops the oldest conversation messages until `system` plus the rest fit in
 /// `budget` tokens. The system prompt and the newest message are never dropped.
+/// Counts from the newest message back and stops at the budget, so the cost
+/// is bounded by the context window, not by how long the conversation is.
 /// Returns how many messages were dropped.
-pub fn trim_to_budget(
-    system: &ChatMessage,
-    history: &mut Vec<ChatMessage>,
-    budget: usize,
-) -> usize {
-    let fixed = count(&system.content) + PER_MESSAGE_OVERHEAD;
-    let mut sizes: Vec<usize> = history
-        .iter()
-        .map(|m| count(&m.content) + PER_MESSAGE_OVERHEAD)
-        .collect();
-    let mut total: usize = fixed + sizes.iter().sum::<usize>();
-    let mut dropped = 0;
-    while total > budget && history.len() > 1 {
-        history.remove(0);
-        total -= sizes.remove(0);
-        dropped += 1;
+pub fn trim_to_budget(system: &ChatMessage, history: &mut Vec<ChatMessage>, budget: usize) -> usize {
+    let mut total = count(&system.content) + PER_MESSAGE_OVERHEAD;
+    let mut keep = 0;
+    for m in history.iter().rev() {
+        total += count(&m.content) + PER_MESSAGE_OVERHEAD;
+        if total > budget && keep > 0 {
+            break;
+        }
+        keep += 1;
     }
+    let dropped = history.len() - keep;
+    history.drain(..dropped);
     dropped
 }
 
