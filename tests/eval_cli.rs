@@ -70,6 +70,8 @@ fn score_mode_reports_hand_computed_metrics_and_locates_bad_lines() {
             "r.xml",
             "--markdown",
             "r.md",
+            "--html",
+            "r.html",
         ],
     );
     // A malformed line is a data error: exit 2, but every report is written.
@@ -170,6 +172,16 @@ fn score_mode_reports_hand_computed_metrics_and_locates_bad_lines() {
     assert!(
         xml.contains(r#"message="disqualified: expected true, got false (MISSED DISQUALIFIER); tier: expected warm, got hot; slot pain: expected &quot;no time&quot;, got null; slot budget: expected null, got &quot;1000&quot;""#),
         "{xml}"
+    );
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.ends_with("</html>\n"));
+    assert!(
+        html.contains("<li>slot budget: expected null, got &quot;1000&quot;</li>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<script") && !html.contains("http"),
+        "self-contained"
     );
     let md = std::fs::read_to_string(d.join("r.md")).unwrap();
     assert!(md.contains("| tier_accuracy | 0.667 |"), "{md}");

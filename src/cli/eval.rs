@@ -54,6 +54,9 @@ pub struct ReportArgs {
     /// Write JUnit XML (one testcase per case). `-` = stdout.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Write a self-contained HTML page. `-` = stdout.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// A previous --json report: show per-metric deltas and fixed/broken cases.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -273,6 +276,7 @@ fn finish(
         (&args.json, report::json::render as fn(&Report) -> String),
         (&args.markdown, report::markdown::render),
         (&args.junit, report::junit::render),
+        (&args.html, report::html::render),
     ] {
         let Some(path) = path else { continue };
         let text = text(&r);

@@ -1,6 +1,7 @@
 //! Renderers of a [`Report`](super::Report): one file per format. Each is a
 //! pure `render(&Report) -> String`, so formats are easy to test and add.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
