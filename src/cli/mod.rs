@@ -5,6 +5,7 @@ mod chat;
 mod eval;
 mod init;
 mod leads;
+mod model;
 
 use crate::agent::Agent;
 use crate::config::{self, Config, Loaded};
@@ -45,6 +46,9 @@ pub enum Command {
     /// Measure extraction and scoring on labelled conversations (see docs/evals.md).
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// Fetch, verify and list local GGUF models (`setter model pull`).
+    #[command(subcommand)]
+    Model(model::ModelCommand),
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
@@ -70,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Leads(cmd) => leads::run(cli.config.as_deref(), cmd).await,
         Command::Score(args) => leads::score(cli.config.as_deref(), args).await,
         Command::Eval(cmd) => eval::run(cli.config.as_deref(), cmd).await,
+        Command::Model(cmd) => model::run(cli.config.as_deref(), cmd).await,
     }
 }
 

@@ -7,6 +7,7 @@
 //! [`cassette`] (record/replay around either, so tests never need a live model).
 
 pub mod cassette;
+pub mod catalog;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod openai;
@@ -175,7 +176,7 @@ pub fn from_config(
 fn local_model_name(loaded: &crate::config::Loaded) -> String {
     let path = &loaded.config.llm.model_path;
     if path.is_empty() {
-        "default".into()
+        catalog::DEFAULT.file_name.into()
     } else {
         std::path::Path::new(path)
             .file_name()
