@@ -71,10 +71,26 @@ pub struct TurnReport {
     pub tokens: TokenReport,
     pub cost_usd: f64,
     pub latency_ms: i64,
+    /// Where the turn's time went, in microseconds.
+    pub stage_us: StageTimes,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub speed: Option<Speed>,
     #[serde(skip)]
     pub assessment: score::Assessment,
+}
+
+/// Wall time per stage of a turn (µs): what `setter chat --debug` and the
+/// benchmarks report, so Setter's own overhead is visible next to the model's.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct StageTimes {
+    /// Storing the inbound message and loading the lead's memory.
+    pub load: u64,
+    pub extract: u64,
+    /// Evidence, scoring, stage and planning (pure code).
+    pub decide: u64,
+    /// Rendering the prompt, the reply call and the guards.
+    pub reply: u64,
+    pub persist: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -156,6 +172,13 @@ impl Agent {
             return Ok(Outcome::Duplicate);
         };
         let memory = self.store.memory(&lead.id).await?;
+        let mut times = StageTimes::default();
+        let mut mark = Instant::now();
+        let mut lap = |slot: &mut u64| {
+            *slot = mark.elapsed().as_micros() as u64;
+            mark = Instant::now();
+        };
+        times.load = started.elapsed().as_micros() as u64;
         let turn = memory.turns.len() as i64 + 1;
         let span = tracing::info_span!("turn", lead_id = %lead.id, channel = %lead.channel, turn);
         let _guard = span.enter();
@@ -173,6 +196,8 @@ impl Agent {
         )
         .await?;
         let mut usage = extracted.usage;
+
+        lap(&mut times.extract);
 
         // 2. Evidence and slots, then score.
         let new_evidence = self.evidence(
@@ -213,6 +238,8 @@ impl Agent {
             memory.turns.iter().map(|t| t.asked_slot.clone()).collect();
         let plan = plan::plan(config, framework, &assessment, &known, &asked, message_no);
 
+        lap(&mut times.decide);
+
         // 4. Reply, then guard it.
         let ctx = context::reply(config, &known, &plan);
         let (guarded, speed) = match recorded_reply {
@@ -250,6 +277,8 @@ impl Agent {
             }
         };
 
+        lap(&mut times.reply);
+
         // 5. Persist everything at once.
         let reasons = reasons(
             memory.scores.last(),
@@ -258,7 +287,7 @@ impl Agent {
             &memory,
             message_id,
         );
-        let stage_change = (stage != memory.lead.stage).then(|| StageChange {
+        let stage_change = (stage != memory.lead.stage).then_some(StageChange {
             from: memory.lead.stage,
             to: stage,
             reason: stage_why,
@@ -294,6 +323,7 @@ impl Agent {
             at: inbound.at,
         };
         self.store.commit_turn(&commit).await?;
+        lap(&mut times.persist);
         tracing::info!(tier = %assessment.tier, action = plan.action.as_str(), latency_ms, "turn done");
         Ok(Outcome::Replied(Box::new(TurnReport {
             lead_id: lead.id.clone(),
@@ -317,6 +347,7 @@ impl Agent {
             },
             cost_usd,
             latency_ms,
+            stage_us: times,
             speed,
             assessment,
         })))

@@ -81,7 +81,7 @@ pub fn assess(
                     .iter()
                     .filter(|e| e.kind == EvidenceKind::Trait && e.key == t.id)
             };
-            let last = mine().find(|e| e.matched).or_else(|| mine().last());
+            let last = mine().find(|e| e.matched).or_else(|| mine().next_back());
             TraitStatus {
                 id: t.id.clone(),
                 matched: last.map(|e| e.matched),

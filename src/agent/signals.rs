@@ -140,7 +140,7 @@ fn normalise(text: &str) -> String {
 /// Whether `phrase` occurs in `text` as whole words.
 pub fn contains_phrase(text: &str, phrase: &str) -> bool {
     let phrase = normalise(phrase);
-    phrase.trim().len() > 0 && normalise(text).contains(&phrase)
+    !phrase.trim().is_empty() && normalise(text).contains(&phrase)
 }
 
 /// The first of `phrases` found in `text`.
@@ -153,7 +153,7 @@ pub fn first_match<'a>(
         .into_iter()
         .find(|p| {
             let p = normalise(p);
-            p.trim().len() > 0 && hay.contains(&p)
+            !p.trim().is_empty() && hay.contains(&p)
         })
         .map(String::as_str)
 }

@@ -117,7 +117,7 @@ impl ScoringConfig {
         if self.intent_medium_at > self.intent_high_at {
             v.error("scoring.intent_medium_at", "must be <= intent_high_at");
         }
-        if !(self.intent_half_life_days >= 0.0) {
+        if self.intent_half_life_days.is_nan() || self.intent_half_life_days < 0.0 {
             v.error("scoring.intent_half_life_days", "must be >= 0");
         }
         for (key, tier) in [

@@ -28,7 +28,11 @@ pub fn count_messages(messages: &[ChatMessage]) -> usize {
 /// Counts from the newest message back and stops at the budget, so the cost
 /// is bounded by the context window, not by how long the conversation is.
 /// Returns how many messages were dropped.
-pub fn trim_to_budget(system: &ChatMessage, history: &mut Vec<ChatMessage>, budget: usize) -> usize {
+pub fn trim_to_budget(
+    system: &ChatMessage,
+    history: &mut Vec<ChatMessage>,
+    budget: usize,
+) -> usize {
     let mut total = count(&system.content) + PER_MESSAGE_OVERHEAD;
     let mut keep = 0;
     for m in history.iter().rev() {
@@ -74,9 +78,11 @@ mod tests {
 
     #[test]
     fn cost_uses_per_thousand_prices() {
-        let mut llm = LlmConfig::default();
-        llm.price_per_1k_prompt = 0.5;
-        llm.price_per_1k_completion = 1.5;
+        let llm = LlmConfig {
+            price_per_1k_prompt: 0.5,
+            price_per_1k_completion: 1.5,
+            ..LlmConfig::default()
+        };
         let c = cost(
             &llm,
             Usage {
