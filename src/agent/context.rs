@@ -29,8 +29,11 @@ pub fn reply(config: &Config, known: &BTreeMap<String, Value>, plan: &Plan) -> V
             json!({"id": id, "value": value})
         })
         .collect();
+    let mut offer = json!(config.offer);
+    // 2000.0 reads as a machine wrote it; 2000 and 49.5 read as a person would.
+    offer["price"] = json!(format_price(config.offer.price));
     json!({
-        "offer": config.offer,
+        "offer": offer,
         "persona": config.persona,
         "language": config.persona.language,
         "known": known,
@@ -44,6 +47,14 @@ pub fn reply(config: &Config, known: &BTreeMap<String, Value>, plan: &Plan) -> V
             "reason": plan.reason,
         },
     })
+}
+
+fn format_price(price: f64) -> String {
+    if price.fract() == 0.0 {
+        format!("{price:.0}")
+    } else {
+        format!("{price:.2}")
+    }
 }
 
 /// Sample plans covering every branch of the templates, for `setter check`.

@@ -14,6 +14,8 @@ pub struct Guarded {
     pub fired: Option<String>,
 }
 
+/// A DM is short: longer replies are cut at a sentence end.
+const MAX_SENTENCES: usize = 3;
 const LEAK_PHRASES: &[&str] = &[
     "system prompt",
     "my instructions",
@@ -73,6 +75,10 @@ pub fn check(
         text.truncate(end);
         fired.push("extra_questions_cut");
     }
+    if let Some(cut) = cut_to_sentences(&text, MAX_SENTENCES) {
+        text = cut;
+        fired.push("too_long_cut");
+    }
     if !plan.budget_allowed && text.contains('?') {
         let question = question_sentence(&text);
         if BUDGET_WORDS
@@ -84,7 +90,7 @@ pub fn check(
     }
     let is_hard = fired
         .iter()
-        .any(|f| !matches!(*f, "link_added" | "extra_questions_cut"));
+        .any(|f| !matches!(*f, "link_added" | "extra_questions_cut" | "too_long_cut"));
     if is_hard {
         text = fallback.to_string();
     }
@@ -92,6 +98,27 @@ pub fn check(
         text,
         fired: (!fired.is_empty()).then(|| fired.join(",")),
     }
+}
+
+/// The first `max` sentences when there are more (a link stays attached).
+fn cut_to_sentences(text: &str, max: usize) -> Option<String> {
+    let mut count = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (n, &(i, c)) in chars.iter().enumerate() {
+        let at_end = chars
+            .get(n + 1)
+            .is_none_or(|&(_, next)| next.is_whitespace());
+        if matches!(c, '.' | '!' | '?') && at_end {
+            count += 1;
+            if count == max
+                && !text[i + 1..].trim().is_empty()
+                && !text[i + 1..].trim().starts_with("http")
+            {
+                return Some(text[..=i].to_string());
+            }
+        }
+    }
+    None
 }
 
 fn normalise(s: &str) -> String {
@@ -174,6 +201,18 @@ mod tests {
             );
             assert_eq!(g.text, "FALLBACK", "{bad}");
         }
+    }
+
+    #[test]
+    fn long_replies_are_cut_at_a_sentence_end() {
+        let long = "Great to hear! I understand. One thought: track calls. This helps a lot. What do you sell?";
+        let g = check(long, "hi", &ask_plan(true), "offer", "F");
+        assert_eq!(
+            g.text,
+            "Great to hear! I understand. One thought: track calls."
+        );
+        assert_eq!(g.fired.as_deref(), Some("too_long_cut"));
+        assert_eq!(cut_to_sentences("Price is 2.5k. Want it?", 3), None);
     }
 
     #[test]

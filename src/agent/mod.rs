@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod extract;
+pub mod grounding;
 pub mod guard;
 pub mod plan;
 pub mod score;
@@ -196,6 +197,24 @@ impl Agent {
         )
         .await?;
         let mut usage = extracted.usage;
+        let mut extracted = extracted;
+        let lead_text: String = memory
+            .messages
+            .iter()
+            .filter(|m| m.direction == Direction::In)
+            .map(|m| m.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let dropped =
+            grounding::drop_ungrounded(framework, &mut extracted.extraction.slots, &lead_text);
+        if !dropped.is_empty() {
+            tracing::info!(slots = ?dropped, "dropped slot values not found in the lead's words");
+            let note = format!("ungrounded, dropped: {}", dropped.join(", "));
+            extracted.problem = Some(match extracted.problem.take() {
+                Some(p) => format!("{p}; {note}"),
+                None => note,
+            });
+        }
 
         lap(&mut times.extract);
 

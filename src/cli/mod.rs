@@ -18,7 +18,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "setter", version, about = "AI appointment setter: qualify DM leads, score them, hand them off")]
+#[command(
+    name = "setter",
+    version,
+    about = "AI appointment setter: qualify DM leads, score them, hand them off"
+)]
 pub struct Cli {
     /// Path to setter.toml (without it, ./setter.toml, else the built-in example).
     #[arg(long, global = true, env = "SETTER_CONFIG")]
@@ -86,7 +90,11 @@ pub fn load_config(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
         None if Path::new("setter.toml").exists() => config::load(Path::new("setter.toml"))?,
         None => {
             tracing::info!("no setter.toml here; using the built-in example (write your own with `setter init`)");
-            config::finish(Config::example(), Path::new("(built-in example)"), PathBuf::from("."))?
+            config::finish(
+                Config::example(),
+                Path::new("(built-in example)"),
+                PathBuf::from("."),
+            )?
         }
     };
     for w in &loaded.warnings {
@@ -98,7 +106,9 @@ pub fn load_config(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
 /// Opens the store named in the config.
 pub async fn open_store(loaded: &Loaded) -> anyhow::Result<Store> {
     let url = loaded.storage_url();
-    Store::open(&url).await.with_context(|| format!("opening storage {url}"))
+    Store::open(&url)
+        .await
+        .with_context(|| format!("opening storage {url}"))
 }
 
 /// Config, store, prompts and model, wired into an agent.
@@ -106,8 +116,50 @@ pub async fn build_agent(loaded: Loaded) -> anyhow::Result<Agent> {
     let prompts = Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir)))?;
     let store = open_store(&loaded).await?;
     let cassette = crate::llm::cassette::Settings::from_env()?;
+    let replaying = cassette
+        .as_ref()
+        .is_some_and(|c| c.mode == crate::llm::cassette::Mode::Replay);
+    if !replaying {
+        pull_default_model_if_missing(&loaded).await?;
+    }
     let model = crate::llm::from_config(&loaded, cassette)?;
-    Ok(Agent::new(Arc::new(loaded), model, store, Arc::new(prompts))?)
+    Ok(Agent::new(
+        Arc::new(loaded),
+        model,
+        store,
+        Arc::new(prompts),
+    )?)
+}
+
+/// First run on the embedded default: fetch the default model (the README's
+/// first command needs nothing else). A configured `model_path` is never
+/// downloaded over; a missing one is reported by the backend.
+async fn pull_default_model_if_missing(loaded: &Loaded) -> anyhow::Result<()> {
+    use crate::llm::catalog;
+    let llm = &loaded.config.llm;
+    if llm.provider != config::Provider::Local || !llm.model_path.is_empty() {
+        return Ok(());
+    }
+    let Some(path) = catalog::default_model_path() else {
+        return Ok(());
+    };
+    if path.exists() || !cfg!(feature = "local") {
+        return Ok(());
+    }
+    eprintln!(
+        "First run: fetching the default local model ({}, {:.1} GB) to {} — `setter model pull` does the same.",
+        catalog::DEFAULT.id,
+        catalog::DEFAULT.size as f64 / 1e9,
+        path.display()
+    );
+    let opts = catalog::PullOptions {
+        progress: true,
+        ..Default::default()
+    };
+    tokio::task::spawn_blocking(move || catalog::pull(&catalog::DEFAULT, &opts))
+        .await?
+        .context("fetching the default model (or set [llm] provider = \"openai\")")?;
+    Ok(())
 }
 
 /// Now, in Unix milliseconds.

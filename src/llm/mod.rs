@@ -154,7 +154,11 @@ pub fn from_config(
     let llm = &loaded.config.llm;
     let inner: Option<Arc<dyn ChatModel>> = match llm.provider {
         Provider::Openai => Some(Arc::new(openai::OpenAiModel::from_config(llm)?)),
-        Provider::Local if cassette.as_ref().is_some_and(|c| c.mode == cassette::Mode::Replay) => {
+        Provider::Local
+            if cassette
+                .as_ref()
+                .is_some_and(|c| c.mode == cassette::Mode::Replay) =>
+        {
             None
         }
         Provider::Local => Some(local_model(loaded)?),

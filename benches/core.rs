@@ -1,0 +1,275 @@
+//! Core-loop benchmarks (issue 15, sections 1 and 4): Setter's own cost per
+//! turn with a model that costs nothing, and memory/storage per lead.
+//!
+//! Run: `cargo bench --no-default-features --bench core` (prints a Markdown
+//! table; paste it into docs/benchmarks.md). Not a test: nothing here asserts
+//! a time. All network traffic goes to 127.0.0.1 and is bounded.
+
+use axum::{routing::post, Json, Router};
+use serde_json::{json, Value};
+use setter::agent::{Agent, Inbound, Outcome};
+use setter::config::{self, Config, Provider};
+use setter::lead::Channel;
+use setter::llm::{ChatModel, ChatRequest, ChatResponse, ModelInfo, Usage};
+use setter::prompts::Prompts;
+use setter::store::{NewLead, Store};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Measured turns per row (one per lead) and raw round trips.
+const SAMPLES: usize = 100;
+
+/// An in-process model that answers instantly: all-null facts, a fixed reply.
+struct InstantModel;
+
+#[async_trait::async_trait]
+impl ChatModel for InstantModel {
+    async fn chat(&self, request: &ChatRequest) -> setter::llm::Result<ChatResponse> {
+        let text = match &request.schema {
+            Some(s) => null_instance(&s.schema).to_string(),
+            None => "Thanks! What made you reach out today?".to_string(),
+        };
+        Ok(ChatResponse {
+            text,
+            usage: Usage {
+                prompt_tokens: 100,
+                completion_tokens: 20,
+            },
+            speed: None,
+        })
+    }
+    fn info(&self) -> ModelInfo {
+        ModelInfo {
+            provider: "bench".into(),
+            model: "instant".into(),
+        }
+    }
+}
+
+fn null_instance(schema: &Value) -> Value {
+    match schema["properties"].as_object() {
+        Some(props) => Value::Object(
+            props
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        if v["type"] == "object" {
+                            null_instance(v)
+                        } else {
+                            Value::Null
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        None => Value::Null,
+    }
+}
+
+async fn stub_answer(Json(body): Json<Value>) -> Json<Value> {
+    let content = match body["response_format"]["json_schema"]["schema"].as_object() {
+        Some(_) => null_instance(&body["response_format"]["json_schema"]["schema"]).to_string(),
+        None => "Thanks! What made you reach out today?".into(),
+    };
+    Json(
+        json!({"id": "b", "object": "chat.completion", "created": 0, "model": "stub",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}),
+    )
+}
+
+async fn start_stub() -> String {
+    let app = Router::new().route("/v1/chat/completions", post(stub_answer));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/v1")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn agent(dir: &Path, model: Arc<dyn ChatModel>) -> Agent {
+    let mut c = Config::example();
+    c.storage.url = format!("sqlite://{}", dir.join("bench.db").display());
+    c.llm.provider = Provider::Openai;
+    let loaded = config::finish(c, Path::new("bench"), dir.to_path_buf()).unwrap();
+    let store = Store::open(&loaded.storage_url()).await.unwrap();
+    let prompts = Prompts::load(None).unwrap();
+    Agent::new(Arc::new(loaded), model, store, Arc::new(prompts)).unwrap()
+}
+
+/// p50/p99 ms of one turn on leads that already hold `history` messages:
+/// SAMPLES leads are filled to that size first, then each answers one message.
+async fn turn_latency(agent: &Agent, history: usize, tag: &str) -> (f64, f64, [f64; 5]) {
+    let mut times = Vec::with_capacity(SAMPLES);
+    let mut stages = [0f64; 5];
+    for n in 0..SAMPLES {
+        let new = NewLead {
+            channel: Channel::Webchat,
+            external_id: format!("{tag}-{history}-{n}"),
+            name: None,
+            source: None,
+        };
+        let lead = agent.store().lead_for(&new, 0).await.unwrap();
+        for i in 0..history / 2 {
+            let inbound = Inbound {
+                text: format!("earlier message {i}"),
+                external_id: None,
+                at: i as i64,
+            };
+            agent.turn(&lead, inbound).await.unwrap();
+        }
+        let inbound = Inbound {
+            text: "we are an agency and need more leads".into(),
+            external_id: None,
+            at: 1_000_000,
+        };
+        let t = Instant::now();
+        let outcome = agent.turn(&lead, inbound).await.unwrap();
+        times.push(t.elapsed());
+        if let Outcome::Replied(r) = outcome {
+            let s = r.stage_us;
+            for (acc, v) in stages
+                .iter_mut()
+                .zip([s.load, s.extract, s.decide, s.reply, s.persist])
+            {
+                *acc += v as f64;
+            }
+        }
+    }
+    times.sort();
+    let total: f64 = stages.iter().sum();
+    (
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        stages.map(|v| 100.0 * v / total),
+    )
+}
+
+/// Raw HTTP round trip to the stub with the same client stack (reqwest via async-openai).
+async fn raw_round_trip(url: &str) -> f64 {
+    let mut llm = Config::example().llm;
+    llm.base_url = url.to_string();
+    let model = setter::llm::openai::OpenAiModel::from_config(&llm).unwrap();
+    let request = ChatRequest {
+        messages: vec![setter::llm::ChatMessage::user("hi")],
+        schema: None,
+        temperature: 0.0,
+        max_tokens: 10,
+    };
+    let mut times = Vec::new();
+    for _ in 0..SAMPLES * 2 {
+        let t = Instant::now();
+        model.chat(&request).await.unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    percentile(&times, 0.5)
+}
+
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let rss_idle = rss_kb();
+    println!("## Turn overhead (instant model), {SAMPLES} leads per row\n");
+    println!("| model | stored messages | p50 ms | p99 ms | load % | extract % | decide % | reply % | persist % |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    std::fs::create_dir_all(dir.path().join("fake")).unwrap();
+    std::fs::create_dir_all(dir.path().join("http")).unwrap();
+    let fake = agent(&dir.path().join("fake"), Arc::new(InstantModel)).await;
+    let url = start_stub().await;
+    let raw = raw_round_trip(&url).await;
+    let mut llm = Config::example().llm;
+    llm.base_url = url.clone();
+    let http: Arc<dyn ChatModel> =
+        Arc::new(setter::llm::openai::OpenAiModel::from_config(&llm).unwrap());
+    let over_http = agent(&dir.path().join("http"), http).await;
+    let mut summary = Vec::new();
+    for history in [2, 20, 200] {
+        let row = |name: &str, p50: f64, p99: f64, share: [f64; 5]| {
+            let share: Vec<String> = share.iter().map(|v| format!("{v:.0}")).collect();
+            println!(
+                "| {name} | {history} | {p50:.2} | {p99:.2} | {} |",
+                share.join(" | ")
+            );
+        };
+        let (p50, p99, share) = turn_latency(&fake, history, "fake").await;
+        row("in-process", p50, p99, share);
+        let (h50, h99, share) = turn_latency(&over_http, history, "http").await;
+        row("loopback HTTP stub", h50, h99, share);
+        summary.push((history, p50, h50));
+    }
+    println!("\nRaw HTTP round trip to the stub (p50): {raw:.3} ms; a turn makes 2 model calls.");
+    for (history, p50, h50) in summary {
+        let own = (h50 - 2.0 * raw).max(0.0);
+        println!(
+            "- {history} stored messages: Setter's own work ≈ {own:.2} ms per turn over HTTP (in-process {p50:.2} ms) = {:.1}× the raw round trip",
+            own / raw
+        );
+    }
+
+    println!("\n## Memory and storage\n");
+    let store_dir = dir.path().join("leads");
+    std::fs::create_dir_all(&store_dir).unwrap();
+    let store = Store::open(&format!(
+        "sqlite://{}",
+        store_dir.join("leads.db").display()
+    ))
+    .await
+    .unwrap();
+    let before = rss_kb();
+    for i in 0..10_000 {
+        let new = NewLead {
+            channel: Channel::Whatsapp,
+            external_id: format!("+1555{i:07}"),
+            name: None,
+            source: None,
+        };
+        let lead = store.lead_for(&new, i).await.unwrap();
+        store
+            .add_inbound(
+                &lead,
+                "Hi! I run a small agency and I'm interested in your service.",
+                Some(&format!("wamid.{i}")),
+                i,
+            )
+            .await
+            .unwrap();
+    }
+    store.close().await;
+    let db_bytes: u64 = std::fs::read_dir(&store_dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!("| figure | value |\n|---|---|");
+    println!("| RSS at start (no local model) | {} MB |", rss_idle / 1024);
+    println!(
+        "| RSS before storing 10,000 leads (after turn benchmarks) | {} MB |",
+        before / 1024
+    );
+    println!(
+        "| RSS after 10,000 leads with one message each | {} MB |",
+        rss_kb() / 1024
+    );
+    println!(
+        "| database bytes per stored lead+message (incl. WAL, indexes) | {} |",
+        db_bytes / 10_000
+    );
+}
