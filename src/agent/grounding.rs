@@ -86,6 +86,15 @@ fn looks_like_money(value: &str) -> bool {
     }
 }
 
+/// A money amount: a currency sign, or a number written with k/m ("60k").
+fn has_amount(value: &str) -> bool {
+    value.contains(['$', '€', '£'])
+        || words(value).iter().any(|w| {
+            w.chars().next().is_some_and(|c| c.is_ascii_digit())
+                && (w.ends_with('k') || w.ends_with('m'))
+        })
+}
+
 /// Removes ungrounded string values from `slots`; returns the removed slot ids.
 pub fn drop_ungrounded(
     framework: &Framework,
@@ -100,8 +109,13 @@ pub fn drop_ungrounded(
         if slot.kind != SlotKind::String {
             return true;
         }
-        let ok = is_grounded(text, lead_text)
-            && (slot.role != SlotRole::Budget || looks_like_money(text));
+        let fits_role = match slot.role {
+            SlotRole::Budget => looks_like_money(text),
+            // "we do 60k a month" is revenue or budget, never a timeline.
+            SlotRole::Timing => !has_amount(text),
+            _ => true,
+        };
+        let ok = fits_role && is_grounded(text, lead_text);
         if !ok {
             dropped.push(id.clone());
         }
@@ -145,5 +159,11 @@ mod tests {
                 && looks_like_money("60k per month")
         );
         assert!(!looks_like_money("in 3 months"));
+        let mut timing = std::collections::BTreeMap::from([(
+            "timeline".to_string(),
+            serde_json::json!("about 6 guys, we do maybe 60k a month"),
+        )]);
+        let said = "about 6 guys, we do maybe 60k a month";
+        assert_eq!(drop_ungrounded(&fw, &mut timing, said), vec!["timeline"]);
     }
 }

@@ -158,7 +158,9 @@ fn intent_signals(
         if sc.intent_half_life_days <= 0.0 {
             1.0
         } else {
-            let age_days = ((now - at) as f64 / DAY_MS).max(0.0);
+            // Whole days: a signal from earlier today counts fully, so a
+            // threshold is never missed by a few seconds of decay.
+            let age_days = ((now - at) as f64 / DAY_MS).max(0.0).floor();
             0.5f64.powf(age_days / sc.intent_half_life_days)
         }
     };
