@@ -6,6 +6,23 @@ use crate::eval::metrics::ClassMetrics;
 use crate::eval::{Report, Status};
 use std::fmt::Write;
 
+/// A terminal stays readable on a 10,000-case run; the file reports keep everything.
+const TERMINAL_CASE_CAP: usize = 50;
+const TERMINAL_LIST_CAP: usize = 20;
+
+fn capped(items: &[String], cap: usize) -> String {
+    let shown = items
+        .iter()
+        .take(cap)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match items.len().saturating_sub(cap) {
+        0 => shown,
+        more => format!("{shown}, … and {more} more"),
+    }
+}
+
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
     let s = &r.summary;
@@ -20,7 +37,7 @@ pub fn render(r: &Report) -> String {
             o,
             "\n!! MISSED DISQUALIFIERS ({}): {}\n   (the costliest error: these leads would be qualified and chased)",
             dq.missed.len(),
-            dq.missed.join(", ")
+            capped(&dq.missed, TERMINAL_LIST_CAP)
         );
     }
     for w in &r.warnings {
@@ -127,7 +144,8 @@ pub fn render(r: &Report) -> String {
         .collect();
     if !failing.is_empty() {
         let _ = writeln!(o, "\nfailing cases:");
-        for c in failing {
+        let hidden = failing.len().saturating_sub(TERMINAL_CASE_CAP);
+        for c in failing.into_iter().take(TERMINAL_CASE_CAP) {
             // An error message already names its file:line.
             let at = c
                 .location
@@ -150,6 +168,9 @@ pub fn render(r: &Report) -> String {
                     }
                 }
             }
+        }
+        if hidden > 0 {
+            let _ = writeln!(o, "  … and {hidden} more failing cases (every one is in --json, --markdown, --junit, --html)");
         }
     }
 
