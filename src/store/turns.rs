@@ -10,6 +10,7 @@ use super::{parse, Lead, Message, Result, Store};
 use crate::lead::{Direction, EvidenceKind, Level, Stage, Tier};
 use crate::llm::Usage;
 use serde::Serialize;
+use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
@@ -150,128 +151,128 @@ impl Store {
         Ok(id)
     }
 
+    /// Rows of one lead from `sql` (whose only parameter is the lead id), mapped.
+    async fn rows<T>(
+        &self,
+        sql: &'static str,
+        lead_id: &str,
+        map: impl Fn(&SqliteRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let rows = sqlx::query(sql).bind(lead_id).fetch_all(&self.pool).await?;
+        rows.iter().map(map).collect()
+    }
+
     /// Everything known about a lead, oldest first.
     pub async fn memory(&self, lead_id: &str) -> Result<Memory> {
         let lead = self.lead(lead_id).await?;
         let id = lead.id.as_str();
-        let messages = sqlx::query(
-            "SELECT id, direction, text, at FROM messages WHERE lead_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Message {
-                id: r.try_get("id")?,
-                direction: parse(r.try_get("direction")?)?,
-                text: r.try_get("text")?,
-                at: r.try_get("at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let mut slots = BTreeMap::new();
-        for r in sqlx::query(
-            "SELECT slot, value, evidence_message_id, updated_at FROM slots WHERE lead_id = ?",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        {
-            let raw: String = r.try_get("value")?;
-            let value = serde_json::from_str(&raw)
-                .map_err(|e| super::Error::Corrupt(format!("slot value {raw:?}: {e}")))?;
-            slots.insert(
-                r.try_get("slot")?,
-                SlotValue {
-                    value,
-                    evidence_message_id: r.try_get("evidence_message_id")?,
-                    updated_at: r.try_get("updated_at")?,
+        let messages = self
+            .rows(
+                "SELECT id, direction, text, at FROM messages WHERE lead_id = ? ORDER BY id",
+                id,
+                |r| {
+                    Ok(Message {
+                        id: r.try_get("id")?,
+                        direction: parse(r.try_get("direction")?)?,
+                        text: r.try_get("text")?,
+                        at: r.try_get("at")?,
+                    })
                 },
-            );
-        }
-        let evidence = sqlx::query(
-            "SELECT kind, key, matched, quote, message_id, at FROM evidence WHERE lead_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(EvidenceRow {
-                kind: parse(r.try_get("kind")?)?,
-                key: r.try_get("key")?,
-                matched: r.try_get("matched")?,
-                quote: r.try_get("quote")?,
-                message_id: r.try_get("message_id")?,
-                at: r.try_get("at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let scores = sqlx::query(
-            "SELECT message_id, fit, intent, tier, score, stage, next_action, reason, at
-             FROM scores WHERE lead_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ScoreRow {
-                message_id: r.try_get("message_id")?,
-                fit: parse(r.try_get("fit")?)?,
-                intent: parse(r.try_get("intent")?)?,
-                tier: parse(r.try_get("tier")?)?,
-                score: r.try_get("score")?,
-                stage: parse(r.try_get("stage")?)?,
-                next_action: r.try_get("next_action")?,
-                reason: r.try_get("reason")?,
-                at: r.try_get("at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let stages = sqlx::query(
-            "SELECT from_stage, to_stage, reason, at FROM stage_changes WHERE lead_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(StageChange {
-                from: parse(r.try_get("from_stage")?)?,
-                to: parse(r.try_get("to_stage")?)?,
-                reason: r.try_get("reason")?,
-                at: r.try_get("at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let turns = sqlx::query(
-            "SELECT turn, inbound_id, reply_id, asked_slot, action, guard, prompt_tokens,
-                    completion_tokens, cost_usd, latency_ms
-             FROM turns WHERE lead_id = ? ORDER BY turn",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(TurnRow {
-                turn: r.try_get("turn")?,
-                inbound_id: r.try_get("inbound_id")?,
-                reply_id: r.try_get("reply_id")?,
-                asked_slot: r.try_get("asked_slot")?,
-                action: r.try_get("action")?,
-                guard: r.try_get("guard")?,
-                usage: Usage {
-                    prompt_tokens: r.try_get::<i64, _>("prompt_tokens")? as u32,
-                    completion_tokens: r.try_get::<i64, _>("completion_tokens")? as u32,
+            )
+            .await?;
+        let slots = self
+            .rows(
+                "SELECT slot, value, evidence_message_id, updated_at FROM slots WHERE lead_id = ?",
+                id,
+                |r| {
+                    let raw: String = r.try_get("value")?;
+                    let value = serde_json::from_str(&raw)
+                        .map_err(|e| super::Error::Corrupt(format!("slot value {raw:?}: {e}")))?;
+                    let slot = SlotValue {
+                        value,
+                        evidence_message_id: r.try_get("evidence_message_id")?,
+                        updated_at: r.try_get("updated_at")?,
+                    };
+                    Ok((r.try_get("slot")?, slot))
                 },
-                cost_usd: r.try_get("cost_usd")?,
-                latency_ms: r.try_get("latency_ms")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+            )
+            .await?
+            .into_iter()
+            .collect::<BTreeMap<String, SlotValue>>();
+        let evidence = self
+            .rows(
+                "SELECT kind, key, matched, quote, message_id, at FROM evidence WHERE lead_id = ? ORDER BY id",
+                id,
+                |r| {
+                    Ok(EvidenceRow {
+                        kind: parse(r.try_get("kind")?)?,
+                        key: r.try_get("key")?,
+                        matched: r.try_get("matched")?,
+                        quote: r.try_get("quote")?,
+                        message_id: r.try_get("message_id")?,
+                        at: r.try_get("at")?,
+                    })
+                },
+            )
+            .await?;
+        let scores = self
+            .rows(
+                "SELECT message_id, fit, intent, tier, score, stage, next_action, reason, at
+                 FROM scores WHERE lead_id = ? ORDER BY id",
+                id,
+                |r| {
+                    Ok(ScoreRow {
+                        message_id: r.try_get("message_id")?,
+                        fit: parse(r.try_get("fit")?)?,
+                        intent: parse(r.try_get("intent")?)?,
+                        tier: parse(r.try_get("tier")?)?,
+                        score: r.try_get("score")?,
+                        stage: parse(r.try_get("stage")?)?,
+                        next_action: r.try_get("next_action")?,
+                        reason: r.try_get("reason")?,
+                        at: r.try_get("at")?,
+                    })
+                },
+            )
+            .await?;
+        let stages = self
+            .rows(
+                "SELECT from_stage, to_stage, reason, at FROM stage_changes WHERE lead_id = ? ORDER BY id",
+                id,
+                |r| {
+                    Ok(StageChange {
+                        from: parse(r.try_get("from_stage")?)?,
+                        to: parse(r.try_get("to_stage")?)?,
+                        reason: r.try_get("reason")?,
+                        at: r.try_get("at")?,
+                    })
+                },
+            )
+            .await?;
+        let turns = self
+            .rows(
+                "SELECT turn, inbound_id, reply_id, asked_slot, action, guard, prompt_tokens,
+                        completion_tokens, cost_usd, latency_ms
+                 FROM turns WHERE lead_id = ? ORDER BY turn",
+                id,
+                |r| {
+                    Ok(TurnRow {
+                        turn: r.try_get("turn")?,
+                        inbound_id: r.try_get("inbound_id")?,
+                        reply_id: r.try_get("reply_id")?,
+                        asked_slot: r.try_get("asked_slot")?,
+                        action: r.try_get("action")?,
+                        guard: r.try_get("guard")?,
+                        usage: Usage {
+                            prompt_tokens: r.try_get::<i64, _>("prompt_tokens")? as u32,
+                            completion_tokens: r.try_get::<i64, _>("completion_tokens")? as u32,
+                        },
+                        cost_usd: r.try_get("cost_usd")?,
+                        latency_ms: r.try_get("latency_ms")?,
+                    })
+                },
+            )
+            .await?;
         Ok(Memory {
             lead,
             messages,
