@@ -1,12 +1,15 @@
-//! Core-loop benchmarks (issue 15, sections 1 and 4): Setter's own cost per
-//! turn with a model that costs nothing, and memory/storage per lead.
+//! Setter's benchmarks in one command: (1) its own cost per turn with a model
+//! that costs nothing, (4) memory and storage per lead, (3) eval throughput
+//! and (2) the embedded model's latency and memory (when present).
 //!
-//! Run: `cargo bench --no-default-features --bench core` (prints a Markdown
-//! table; paste it into docs/benchmarks.md). Not a test: nothing here asserts
+//! Run: `cargo bench --bench core` (prints Markdown tables for
+//! docs/benchmarks.md; `--no-default-features` skips the model section). Not a test: nothing here asserts
 //! a time. All network traffic goes to 127.0.0.1 and is bounded.
 
-use axum::{routing::post, Json, Router};
-use serde_json::{json, Value};
+#[path = "../tests/common/mod.rs"]
+mod common;
+mod process;
+
 use setter::agent::{Agent, Inbound, Outcome};
 use setter::config::{self, Config, Provider};
 use setter::lead::Channel;
@@ -27,7 +30,7 @@ struct InstantModel;
 impl ChatModel for InstantModel {
     async fn chat(&self, request: &ChatRequest) -> setter::llm::Result<ChatResponse> {
         let text = match &request.schema {
-            Some(s) => null_instance(&s.schema).to_string(),
+            Some(s) => common::null_instance(&s.schema).to_string(),
             None => "Thanks! What made you reach out today?".to_string(),
         };
         Ok(ChatResponse {
@@ -45,47 +48,6 @@ impl ChatModel for InstantModel {
             model: "instant".into(),
         }
     }
-}
-
-fn null_instance(schema: &Value) -> Value {
-    match schema["properties"].as_object() {
-        Some(props) => Value::Object(
-            props
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        if v["type"] == "object" {
-                            null_instance(v)
-                        } else {
-                            Value::Null
-                        },
-                    )
-                })
-                .collect(),
-        ),
-        None => Value::Null,
-    }
-}
-
-async fn stub_answer(Json(body): Json<Value>) -> Json<Value> {
-    let content = match body["response_format"]["json_schema"]["schema"].as_object() {
-        Some(_) => null_instance(&body["response_format"]["json_schema"]["schema"]).to_string(),
-        None => "Thanks! What made you reach out today?".into(),
-    };
-    Json(
-        json!({"id": "b", "object": "chat.completion", "created": 0, "model": "stub",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}),
-    )
-}
-
-async fn start_stub() -> String {
-    let app = Router::new().route("/v1/chat/completions", post(stub_answer));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/v1")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -193,7 +155,7 @@ async fn main() {
     std::fs::create_dir_all(dir.path().join("fake")).unwrap();
     std::fs::create_dir_all(dir.path().join("http")).unwrap();
     let fake = agent(&dir.path().join("fake"), Arc::new(InstantModel)).await;
-    let url = start_stub().await;
+    let url = common::Stub::start().await.url;
     let raw = raw_round_trip(&url).await;
     let mut llm = Config::example().llm;
     llm.base_url = url.clone();
@@ -272,4 +234,7 @@ async fn main() {
         "| database bytes per stored lead+message (incl. WAL, indexes) | {} |",
         db_bytes / 10_000
     );
+
+    process::eval_throughput(dir.path());
+    process::local_model(dir.path());
 }

@@ -113,7 +113,8 @@ async fn answer(
     )
 }
 
-fn null_instance(schema: &Value) -> Value {
+/// The all-null instance of a strict extraction schema (nested objects kept).
+pub fn null_instance(schema: &Value) -> Value {
     match schema["properties"].as_object() {
         Some(props) => Value::Object(
             props
