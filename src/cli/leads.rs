@@ -234,7 +234,7 @@ pub async fn score(config: Option<&Path>, args: ScoreArgs) -> anyhow::Result<Exi
     let loaded = load_config(config)?;
     if args.explain_matrix {
         println!(
-            "{:<12}{:<28}{:<28}{:<28}",
+            "{:<14}{:<32}{:<32}{}",
             "fit \\ intent", "high", "medium", "low"
         );
         for fit in [Level::High, Level::Medium, Level::Low] {
@@ -246,7 +246,7 @@ pub async fn score(config: Option<&Path>, args: ScoreArgs) -> anyhow::Result<Exi
                 })
                 .collect();
             println!(
-                "{:<12}{:<28}{:<28}{:<28}",
+                "{:<14}{:<32}{:<32}{}",
                 fit.as_str(),
                 cells[0],
                 cells[1],
