@@ -11,7 +11,7 @@ use crate::eval::compare::{self, Baseline};
 use crate::eval::metrics::SlotRules;
 use crate::eval::{parse_gate, report, run, Error, Outcome, Report};
 use crate::llm::cassette;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -188,11 +188,15 @@ fn score_files(
         rules,
         "predicted expect",
     );
+    // Index by id: a linear search per case made 10,000 cases quadratic.
+    let preds: HashMap<&str, &case::Case> =
+        pred_cases.iter().map(|(p, _)| (p.id.as_str(), p)).collect();
+    let golds: HashSet<&str> = gold_cases.iter().map(|(g, _)| g.id.as_str()).collect();
     let mut warnings = Vec::new();
     let mut outcomes = Vec::new();
     for (g, location) in &gold_cases {
-        let pred = match pred_cases.iter().find(|(p, _)| p.id == g.id) {
-            Some((p, _)) => Ok(p.expect.clone()),
+        let pred = match preds.get(g.id.as_str()) {
+            Some(p) => Ok(p.expect.clone()),
             None => {
                 let why = pred_errors
                     .iter()
@@ -214,12 +218,12 @@ fn score_files(
     }
     // Prediction lines that could not be read and match no gold case still count as errors.
     for e in pred_errors {
-        if !outcomes.iter().any(|o| o.id == e.id) {
+        if !golds.contains(e.id.as_str()) {
             errored.push(e);
         }
     }
     for (p, location) in &pred_cases {
-        if !gold_cases.iter().any(|(g, _)| g.id == p.id) {
+        if !golds.contains(p.id.as_str()) {
             warnings.push(format!(
                 "{location}: prediction \"{}\" has no gold case; ignored",
                 p.id
