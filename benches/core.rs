@@ -155,7 +155,7 @@ async fn main() {
     std::fs::create_dir_all(dir.path().join("fake")).unwrap();
     std::fs::create_dir_all(dir.path().join("http")).unwrap();
     let fake = agent(&dir.path().join("fake"), Arc::new(InstantModel)).await;
-    let url = common::Stub::start().await.url;
+    let url = common::Stub::start_unrecorded().await.url;
     let raw = raw_round_trip(&url).await;
     let mut llm = Config::example().llm;
     llm.base_url = url.clone();

@@ -23,6 +23,9 @@ pub struct Script {
     /// HTTP statuses to fail with before answering normally.
     pub failures: VecDeque<u16>,
     pub requests: Vec<Value>,
+    /// Off for benchmarks: a log of every request body would be the
+    /// process's biggest memory user and distort RSS figures.
+    pub keep_requests: bool,
 }
 
 #[derive(Clone)]
@@ -33,7 +36,19 @@ pub struct Stub {
 
 impl Stub {
     pub async fn start() -> Stub {
-        let script = Arc::new(Mutex::new(Script::default()));
+        Self::start_with(true).await
+    }
+
+    /// A stub that keeps no request log (for long benchmark runs).
+    pub async fn start_unrecorded() -> Stub {
+        Self::start_with(false).await
+    }
+
+    async fn start_with(keep_requests: bool) -> Stub {
+        let script = Arc::new(Mutex::new(Script {
+            keep_requests,
+            ..Script::default()
+        }));
         let app = Router::new()
             .route("/v1/chat/completions", post(answer))
             .with_state(script.clone());
@@ -83,7 +98,9 @@ async fn answer(
     Json(body): Json<Value>,
 ) -> (StatusCode, Json<Value>) {
     let mut s = script.lock().unwrap();
-    s.requests.push(body.clone());
+    if s.keep_requests {
+        s.requests.push(body.clone());
+    }
     if let Some(status) = s.failures.pop_front() {
         let code = StatusCode::from_u16(status).unwrap();
         return (
