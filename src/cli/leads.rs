@@ -233,10 +233,7 @@ fn export_markdown(m: &Memory) -> String {
 pub async fn score(config: Option<&Path>, args: ScoreArgs) -> anyhow::Result<ExitCode> {
     let loaded = load_config(config)?;
     if args.explain_matrix {
-        println!(
-            "{:<14}{:<32}{:<32}{}",
-            "fit \\ intent", "high", "medium", "low"
-        );
+        println!("{:<14}{:<32}{:<32}low", "fit \\ intent", "high", "medium");
         for fit in [Level::High, Level::Medium, Level::Low] {
             let cells: Vec<String> = [Level::High, Level::Medium, Level::Low]
                 .iter()
