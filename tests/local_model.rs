@@ -82,9 +82,11 @@ async fn three_turns_with_the_local_model() {
             report.slots,
             report.extraction_problem
         );
+        // Valid JSON every time: a repair is tolerated, giving up is not.
+        // (Ungrounded values dropped by code are a note, not a failure.)
         if let Some(problem) = &report.extraction_problem {
             assert!(
-                problem.starts_with("repaired"),
+                !problem.contains("gave up"),
                 "turn {}: extraction failed: {problem}",
                 i + 1
             );
