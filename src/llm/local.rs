@@ -629,15 +629,7 @@ fn fill_skeleton(
                         break true;
                     } else {
                         fallbacks += 1;
-                        let mut top: Vec<LlamaTokenData> = logits
-                            .iter()
-                            .enumerate()
-                            .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i as i32), l, 0.0))
-                            .collect();
-                        let k = GRAMMAR_TOP_K.min(top.len());
-                        top.select_nth_unstable_by(k - 1, |a, b| b.logit().total_cmp(&a.logit()));
-                        top.truncate(k);
-                        match best_allowed(&mut grammar, top) {
+                        match best_allowed(&mut grammar, top_candidates(logits)) {
                             Some(t) => t,
                             None => {
                                 best_allowed(&mut grammar, slot.ctx.token_data_array_ith(idx).data)
@@ -728,15 +720,7 @@ impl Sampling {
                     // Next: the best allowed token among the model's top few,
                     // and only then the whole vocabulary (slow: ~150k pieces).
                     *fallbacks += 1;
-                    let mut top: Vec<LlamaTokenData> = logits
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i as i32), l, 0.0))
-                        .collect();
-                    let k = GRAMMAR_TOP_K.min(top.len());
-                    top.select_nth_unstable_by(k - 1, |a, b| b.logit().total_cmp(&a.logit()));
-                    top.truncate(k);
-                    match best_allowed(grammar, top) {
+                    match best_allowed(grammar, top_candidates(logits)) {
                         Some(token) => token,
                         None => best_allowed(grammar, ctx.token_data_array_ith(idx).data)
                             .ok_or("the grammar allows no token here")?,
@@ -747,6 +731,20 @@ impl Sampling {
             }
         }
     }
+}
+
+/// The `GRAMMAR_TOP_K` most likely tokens, the candidates tried against the
+/// grammar before falling back to the whole vocabulary.
+fn top_candidates(logits: &[f32]) -> Vec<LlamaTokenData> {
+    let mut top: Vec<LlamaTokenData> = logits
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i as i32), l, 0.0))
+        .collect();
+    let k = GRAMMAR_TOP_K.min(top.len());
+    top.select_nth_unstable_by(k - 1, |a, b| b.logit().total_cmp(&a.logit()));
+    top.truncate(k);
+    top
 }
 
 /// The highest-logit token the grammar allows among `candidates`.
