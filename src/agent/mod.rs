@@ -187,7 +187,7 @@ impl Agent {
         let framework = &self.loaded.framework;
 
         // 1. Extract.
-        let extracted = extract::run(
+        let mut extracted = extract::run(
             self.model.as_ref(),
             self.extract_system.as_str().to_owned(),
             extraction_transcript(&memory),
@@ -197,7 +197,6 @@ impl Agent {
         )
         .await?;
         let mut usage = extracted.usage;
-        let mut extracted = extracted;
         let lead_text: String = memory
             .messages
             .iter()
