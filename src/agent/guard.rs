@@ -5,6 +5,7 @@
 
 use super::plan::{Action, Plan};
 use super::signals::contains_phrase;
+use super::topics;
 
 /// The reply to send and the names of the guards that fired.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,15 +23,6 @@ const LEAK_PHRASES: &[&str] = &[
     "these instructions",
     "as an ai",
     "language model",
-];
-const BUDGET_WORDS: &[&str] = &[
-    "budget",
-    "invest",
-    "spend",
-    "afford",
-    "presupuesto",
-    "invertir",
-    "investieren",
 ];
 
 /// Checks `reply` against the plan. `fallback` is the templated safe reply.
@@ -79,14 +71,12 @@ pub fn check(
         text = cut;
         fired.push("too_long_cut");
     }
-    if !plan.budget_allowed && text.contains('?') {
-        let question = question_sentence(&text);
-        if BUDGET_WORDS
+    if !plan.budget_allowed
+        && topics::questions(&text)
             .iter()
-            .any(|w| question.to_lowercase().contains(w))
-        {
-            hard(&mut fired, "budget_too_early");
-        }
+            .any(|q| topics::is_about_budget(q))
+    {
+        hard(&mut fired, "budget_too_early");
     }
     let is_hard = fired
         .iter()
@@ -126,16 +116,6 @@ fn normalise(s: &str) -> String {
         .chars()
         .filter(|c| c.is_alphanumeric())
         .collect()
-}
-
-/// The sentence that ends with the question mark.
-fn question_sentence(text: &str) -> &str {
-    let end = text.find('?').unwrap_or(text.len());
-    let start = text[..end]
-        .rfind(['.', '!', '\n'])
-        .map(|i| i + 1)
-        .unwrap_or(0);
-    &text[start..end]
 }
 
 #[cfg(test)]

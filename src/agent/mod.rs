@@ -11,6 +11,7 @@ pub mod guard;
 pub mod plan;
 pub mod score;
 pub mod signals;
+pub mod topics;
 
 use crate::config::Loaded;
 use crate::lead::{Direction, EvidenceKind, Level, Stage, Tier};

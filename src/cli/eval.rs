@@ -9,7 +9,7 @@ use crate::config::{self, Config, Loaded};
 use crate::eval::case::{self, Case, CaseFile, Suite};
 use crate::eval::compare::{self, Baseline};
 use crate::eval::metrics::SlotRules;
-use crate::eval::{parse_gate, report, run, Error, Outcome, Report};
+use crate::eval::{parse_gate, report, run, Error, Mode, Outcome, Report};
 use crate::llm::cassette;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
@@ -35,6 +35,14 @@ pub enum EvalCommand {
         /// SETTER_CASSETTE_MODE=record|replay|auto overrides).
         #[arg(long)]
         cassette: Option<PathBuf>,
+        /// offline: re-extract and re-score with the recorded replies; replay:
+        /// also regenerate every reply and check the per-turn assertions.
+        /// Default: the suite's `mode`.
+        #[arg(long, value_enum)]
+        mode: Option<Mode>,
+        /// Decide `llm_judge` assertions with the model (otherwise skipped).
+        #[arg(long)]
+        judge: bool,
         /// No progress bar.
         #[arg(long)]
         no_progress: bool,
@@ -101,6 +109,8 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
         EvalCommand::Run {
             suite,
             cassette: cassette_path,
+            mode,
+            judge,
             no_progress,
             report,
         } => {
@@ -115,11 +125,18 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
                 Some(path) => Some(cassette_settings(path)?),
                 None => cassette::Settings::from_env()?,
             };
-            let progress = !no_progress && std::io::stderr().is_terminal();
-            let mut outcomes = run::offline(loaded, &cases, settings, progress).await?;
+            let opts = run::Options {
+                mode: mode.unwrap_or(suite.file.mode),
+                cassette: settings,
+                prompts_dir: None,
+                judge,
+                progress: !no_progress && std::io::stderr().is_terminal(),
+            };
+            let mode = opts.mode.as_str();
+            let mut outcomes = run::run(loaded, &cases, opts).await?;
             outcomes.append(&mut errored);
             finish(
-                Report::build(&suite.name, "offline", outcomes, &rules, Vec::new()),
+                Report::build(&suite.name, mode, outcomes, &rules, Vec::new()),
                 &report,
                 &suite.file.thresholds,
             )
@@ -214,6 +231,8 @@ fn score_files(
             gold: Some(g.expect.clone()),
             pred,
             usage: None,
+            trace: Vec::new(),
+            checks: Vec::new(),
         });
     }
     // Prediction lines that could not be read and match no gold case still count as errors.

@@ -4,6 +4,8 @@
 //! The case shape is what `setter leads export ID --format json` prints, so a
 //! real conversation becomes a case by fixing its `expect` block by hand.
 
+use super::assertion::Assertion;
+use super::Mode;
 use crate::lead::{Channel, Level, Tier};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -43,6 +45,9 @@ pub struct Expect {
     pub tier: Option<Tier>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disqualified: Option<bool>,
+    /// Checks on the regenerated replies (`replay` and `simulate` modes only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<Assertion>,
 }
 
 impl Expect {
@@ -147,20 +152,25 @@ pub fn load_cases(path: &Path) -> Result<CaseFile, String> {
     Ok(parse_cases(&path.display().to_string(), &text))
 }
 
-/// Slot names in `expect.slots` that the framework does not have.
+/// Slot names in `expect.slots` or its assertions that the framework does not have.
 pub fn check_slots(
     case: &Case,
     known: &[String],
     location: &str,
     what: &str,
 ) -> Result<(), CaseError> {
-    for slot in case.expect.slots.iter().flat_map(|s| s.keys()) {
-        if !known.contains(slot) {
+    let named = case.expect.slots.iter().flat_map(|s| s.keys());
+    let asserted = case.expect.assertions.iter().filter_map(|a| a.slot());
+    let all = named
+        .map(|s| (s.as_str(), "slots"))
+        .chain(asserted.map(|s| (s, "assertions")));
+    for (slot, field) in all {
+        if !known.iter().any(|k| k == slot) {
             return Err(CaseError {
                 id: case.id.clone(),
                 location: location.to_string(),
                 message: format!(
-                    "case \"{}\": unknown slot \"{slot}\" in {what}.slots (the framework's slots are {})",
+                    "case \"{}\": unknown slot \"{slot}\" in {what}.{field} (the framework's slots are {})",
                     case.id,
                     known.join(", ")
                 ),
@@ -179,8 +189,8 @@ pub struct SuiteFile {
     pub config: Option<PathBuf>,
     #[serde(default = "default_cases")]
     pub cases: PathBuf,
-    #[serde(default = "default_mode")]
-    pub mode: String,
+    #[serde(default)]
+    pub mode: Mode,
     /// A cassette for model calls, relative to the suite directory.
     pub cassette: Option<PathBuf>,
     /// metric name → minimum value, as `--fail-under`.
@@ -191,9 +201,6 @@ pub struct SuiteFile {
 
 fn default_cases() -> PathBuf {
     PathBuf::from("cases.jsonl")
-}
-fn default_mode() -> String {
-    "offline".into()
 }
 
 /// A suite directory with its `suite.toml` read.
@@ -211,13 +218,6 @@ impl Suite {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let file: SuiteFile =
             toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        if file.mode != "offline" {
-            return Err(format!(
-                "{}: mode \"{}\" is not supported yet (only \"offline\")",
-                path.display(),
-                file.mode
-            ));
-        }
         let name = file.name.clone().unwrap_or_else(|| {
             dir.file_name()
                 .map(|n| n.to_string_lossy().into_owned())

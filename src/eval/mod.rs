@@ -11,12 +11,15 @@
 //! (`--fail-under`, `--max-regression`) decide the exit code. The data format
 //! and every metric are described in `docs/evals.md`.
 
+pub mod assertion;
+pub mod cadence;
 pub mod case;
 pub mod compare;
 pub mod metrics;
 pub mod report;
 pub mod run;
 
+use cadence::{Cadence, CheckResult, CheckStatus, TurnTrace};
 use case::Expect;
 use metrics::{Metrics, Pair, SlotRules};
 use serde::{Deserialize, Serialize};
@@ -55,7 +58,37 @@ pub const METRIC_NAMES: &[&str] = &[
     "intent_accuracy",
     "disqualifier_recall",
     "disqualifier_precision",
+    "assertion_pass_rate",
+    "single_question_rate",
+    "budget_timing_rate",
 ];
+
+/// How a suite's cases are run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Re-extract and re-score the recorded lead turns; recorded replies stay.
+    #[default]
+    Offline,
+    /// Also regenerate every reply with the current prompts and config, and
+    /// run the per-turn assertions on them.
+    Replay,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Offline => "offline",
+            Mode::Replay => "replay",
+        }
+    }
+
+    /// Whether the bot's replies are regenerated (so transcripts and
+    /// assertions mean something).
+    pub fn regenerates(self) -> bool {
+        self != Mode::Offline
+    }
+}
 
 /// Token and latency figures of one case in run mode.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -76,6 +109,9 @@ pub struct Outcome {
     /// The prediction, or why there is none (the case is then "errored").
     pub pred: Result<Expect, String>,
     pub usage: Option<CaseUsage>,
+    /// Regenerated replies (replay and simulate modes).
+    pub trace: Vec<TurnTrace>,
+    pub checks: Vec<CheckResult>,
 }
 
 impl Outcome {
@@ -90,6 +126,8 @@ impl Outcome {
             gold: None,
             pred: Err(message.into()),
             usage: None,
+            trace: Vec::new(),
+            checks: Vec::new(),
         }
     }
 }
@@ -119,6 +157,11 @@ pub struct CaseResult {
     pub predicted: Option<Expect>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<CaseUsage>,
+    /// The regenerated conversation (replay and simulate modes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transcript: Vec<TurnTrace>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -165,6 +208,9 @@ pub struct Report {
     pub detail: Metrics,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// Present when replies were regenerated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence: Option<Cadence>,
     pub cases: Vec<CaseResult>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -189,7 +235,13 @@ impl Report {
         let mut usage = Usage::default();
         let mut latencies = Vec::new();
         let mut any_usage = false;
+        let mut cadence: Option<Cadence> = None;
         for o in &outcomes {
+            if !o.trace.is_empty() || !o.checks.is_empty() {
+                cadence
+                    .get_or_insert_with(Cadence::default)
+                    .add(&o.id, &o.trace, &o.checks);
+            }
             summary.cases += 1;
             if let Some(u) = &o.usage {
                 any_usage = true;
@@ -204,8 +256,14 @@ impl Report {
                     (Status::Error, Vec::new(), Some(e.clone()))
                 }
                 Ok(pred) => {
-                    let diffs =
+                    let mut diffs =
                         metrics::differences(o.gold.as_ref().unwrap_or(&empty), pred, rules);
+                    diffs.extend(
+                        o.checks
+                            .iter()
+                            .filter(|c| c.status == CheckStatus::Fail)
+                            .map(|c| format!("reply {}: {}: {}", c.message, c.assertion, c.detail)),
+                    );
                     if diffs.is_empty() {
                         summary.passed += 1;
                         (Status::Pass, diffs, None)
@@ -224,6 +282,8 @@ impl Report {
                 expected: o.gold.clone(),
                 predicted: o.pred.as_ref().ok().cloned(),
                 usage: o.usage.clone(),
+                transcript: o.trace.clone(),
+                checks: o.checks.clone(),
             });
         }
         let pairs: Vec<Pair> = outcomes
@@ -246,6 +306,9 @@ impl Report {
                 (summary.passed + summary.failed) as f64,
             ),
         );
+        if let Some(c) = &cadence {
+            named.extend(c.named().into_iter().map(|(k, v)| (k.to_string(), v)));
+        }
         if any_usage {
             usage.latency_p50_ms = metrics::percentile(&latencies, 50.0);
             usage.latency_p95_ms = metrics::percentile(&latencies, 95.0);
@@ -259,6 +322,7 @@ impl Report {
             metrics: named,
             detail,
             usage: any_usage.then_some(usage),
+            cadence,
             cases,
             warnings,
             comparison: None,

@@ -1,13 +1,22 @@
-//! Offline mode: replay each case's lead turns through the real agent with the
-//! recorded setter replies, so only extraction calls the model (through a
-//! cassette when given), and read the prediction off the final turn.
+//! Running a suite's cases through the real agent, in a scratch SQLite store.
+//!
+//! - **offline**: each lead turn goes through `Agent::turn_with` with the
+//!   recorded setter reply, so only extraction calls the model.
+//! - **replay**: each lead turn goes through `Agent::turn`, so the reply is
+//!   regenerated with the current prompts and config; every reply is traced
+//!   and the case's per-turn assertions are checked against it.
+//!
+//! The prediction is read off the final turn. Model calls go through a
+//! cassette when one is given, so a run is deterministic and offline.
 
+use super::assertion::{Assertion, Check};
+use super::cadence::{CheckResult, CheckStatus, TurnTrace};
 use super::case::{Case, Expect, Role};
-use super::{CaseUsage, Error, Outcome};
-use crate::agent::{Agent, Inbound, Outcome as TurnOutcome, TurnReport};
-use crate::config::Loaded;
+use super::{CaseUsage, Error, Mode, Outcome};
+use crate::agent::{topics, Agent, Inbound, Outcome as TurnOutcome, TurnReport};
+use crate::config::{Framework, Loaded};
 use crate::lead::{Channel, Stage};
-use crate::llm::cassette;
+use crate::llm::{cassette, ChatMessage, ChatModel, ChatRequest, JsonSchema};
 use crate::prompts::Prompts;
 use crate::store::{NewLead, Store};
 use std::path::PathBuf;
@@ -31,22 +40,52 @@ impl Drop for Scratch {
     }
 }
 
+/// How to run a suite.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub mode: Mode,
+    pub cassette: Option<cassette::Settings>,
+    /// A prompts directory to use instead of the config's (`--diff-against`).
+    pub prompts_dir: Option<PathBuf>,
+    /// Decide `llm_judge` assertions with the model; off, they are skipped.
+    pub judge: bool,
+    /// A progress bar on stderr.
+    pub progress: bool,
+}
+
+/// What a run shares across cases.
+struct Runner {
+    agent: Agent,
+    mode: Mode,
+    framework: Framework,
+    budget_from: u32,
+    judge: Option<Arc<dyn ChatModel>>,
+}
+
 /// Runs every case; a case that fails to run becomes an errored outcome.
-/// `progress` shows a bar on stderr (hidden when stderr is not a terminal).
-pub async fn offline(
+pub async fn run(
     loaded: Loaded,
     cases: &[(Case, String)],
-    cassette: Option<cassette::Settings>,
-    progress: bool,
+    opts: Options,
 ) -> Result<Vec<Outcome>, Error> {
-    let prompts = Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir)))?;
-    let model = crate::llm::from_config(&loaded, cassette)?;
+    let dir = opts
+        .prompts_dir
+        .clone()
+        .unwrap_or_else(|| loaded.resolve(&loaded.config.prompts_dir));
+    let prompts = Prompts::load(Some(&dir))?;
+    let model = crate::llm::from_config(&loaded, opts.cassette.clone())?;
     let scratch =
         Scratch(std::env::temp_dir().join(format!("setter-eval-{}.db", uuid::Uuid::now_v7())));
     let store = Store::open(&format!("sqlite://{}", scratch.0.display())).await?;
-    let agent = Agent::new(Arc::new(loaded), model, store.clone(), Arc::new(prompts))?;
+    let runner = Runner {
+        mode: opts.mode,
+        framework: loaded.framework.clone(),
+        budget_from: loaded.config.qualification.budget_not_before_message,
+        judge: opts.judge.then(|| model.clone()),
+        agent: Agent::new(Arc::new(loaded), model, store.clone(), Arc::new(prompts))?,
+    };
 
-    let bar = if progress {
+    let bar = if opts.progress {
         let bar = indicatif::ProgressBar::new(cases.len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
@@ -62,85 +101,237 @@ pub async fn offline(
     let mut out = Vec::new();
     for (case, location) in cases {
         bar.set_message(case.id.clone());
-        let outcome = match run_case(&agent, case).await {
-            Ok((pred, usage)) => Outcome {
-                id: case.id.clone(),
-                location: Some(location.clone()),
-                gold: Some(case.expect.clone()),
-                pred: Ok(pred),
-                usage: Some(usage),
-            },
-            Err(e) => Outcome {
-                id: case.id.clone(),
-                location: Some(location.clone()),
-                gold: Some(case.expect.clone()),
-                pred: Err(e),
-                usage: None,
-            },
-        };
+        let mut outcome = Outcome::errored(case.id.clone(), Some(location.clone()), "");
+        outcome.gold = Some(case.expect.clone());
+        match runner.case(case).await {
+            Ok(run) => {
+                outcome.pred = Ok(run.pred);
+                outcome.usage = Some(run.usage);
+                outcome.trace = run.trace;
+                outcome.checks = run.checks;
+            }
+            Err(e) => outcome.pred = Err(e),
+        }
         out.push(outcome);
         bar.inc(1);
     }
     bar.finish_and_clear();
-    drop(agent);
+    drop(runner);
     store.close().await;
     drop(scratch);
     Ok(out)
 }
 
-/// One case through the agent: (prediction, usage) or why it could not run.
-async fn run_case(agent: &Agent, case: &Case) -> Result<(Expect, CaseUsage), String> {
-    if !case.turns.iter().any(|t| t.role == Role::Lead) {
-        return Err("the case has no lead turn".into());
-    }
-    let new = NewLead {
-        channel: case.channel.unwrap_or(Channel::Webchat),
-        external_id: format!("eval-{}", case.id),
-        name: None,
-        source: Some("setter eval".into()),
-    };
-    let lead = agent
-        .store()
-        .lead_for(&new, START_MS)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut usage = CaseUsage::default();
-    let mut last: Option<TurnReport> = None;
-    for (i, turn) in case.turns.iter().enumerate() {
-        if turn.role != Role::Lead {
-            continue;
+/// One case's results.
+struct CaseRun {
+    pred: Expect,
+    usage: CaseUsage,
+    trace: Vec<TurnTrace>,
+    checks: Vec<CheckResult>,
+}
+
+impl Runner {
+    /// One case through the agent, or why it could not run.
+    async fn case(&self, case: &Case) -> Result<CaseRun, String> {
+        if !case.turns.iter().any(|t| t.role == Role::Lead) {
+            return Err("the case has no lead turn".into());
         }
-        // The setter turn that answered this message, if recorded; offline
-        // mode never calls the reply model.
-        let recorded = match case.turns.get(i + 1) {
-            Some(next) if next.role == Role::Setter => next.text.clone(),
-            _ => String::new(),
+        let new = NewLead {
+            channel: case.channel.unwrap_or(Channel::Webchat),
+            external_id: format!("eval-{}", case.id),
+            name: None,
+            source: Some("setter eval".into()),
         };
-        let inbound = Inbound {
-            text: turn.text.clone(),
-            external_id: None,
-            at: turn.at.unwrap_or(START_MS + i as i64 * TURN_GAP_MS),
+        let lead = self
+            .agent
+            .store()
+            .lead_for(&new, START_MS)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut usage = CaseUsage::default();
+        let mut trace = Vec::new();
+        let mut last: Option<TurnReport> = None;
+        let mut message = 0;
+        for (i, turn) in case.turns.iter().enumerate() {
+            if turn.role != Role::Lead {
+                continue;
+            }
+            message += 1;
+            // Offline keeps the setter turn that answered this message (empty
+            // when the lead wrote again first) and never calls the reply model.
+            let recorded = (self.mode == Mode::Offline).then(|| match case.turns.get(i + 1) {
+                Some(next) if next.role == Role::Setter => next.text.clone(),
+                _ => String::new(),
+            });
+            let inbound = Inbound {
+                text: turn.text.clone(),
+                external_id: None,
+                at: turn.at.unwrap_or(START_MS + i as i64 * TURN_GAP_MS),
+            };
+            let report = match self.agent.turn_with(&lead, inbound, recorded).await {
+                Ok(TurnOutcome::Replied(report)) => *report,
+                Ok(TurnOutcome::Duplicate) => {
+                    return Err(format!("turn {}: stored as a duplicate", i + 1))
+                }
+                Err(e) => return Err(format!("turn {}: {e}", i + 1)),
+            };
+            usage.prompt_tokens += report.tokens.prompt as u64;
+            usage.completion_tokens += report.tokens.completion as u64;
+            usage.latency_ms.push(report.latency_ms);
+            if self.mode.regenerates() {
+                trace.push(self.trace(message, &turn.text, &report));
+            }
+            last = Some(report);
+        }
+        let r = last.expect("at least one lead turn ran");
+        let checks = if self.mode.regenerates() {
+            self.checks(&case.expect.assertions, &trace).await?
+        } else {
+            Vec::new()
         };
-        match agent.turn_with(&lead, inbound, Some(recorded)).await {
-            Ok(TurnOutcome::Replied(report)) => {
-                usage.prompt_tokens += report.tokens.prompt as u64;
-                usage.completion_tokens += report.tokens.completion as u64;
-                usage.latency_ms.push(report.latency_ms);
-                last = Some(*report);
-            }
-            Ok(TurnOutcome::Duplicate) => {
-                return Err(format!("turn {}: stored as a duplicate", i + 1))
-            }
-            Err(e) => return Err(format!("turn {}: {e}", i + 1)),
+        Ok(CaseRun {
+            pred: prediction(&r),
+            usage,
+            trace,
+            checks,
+        })
+    }
+
+    fn trace(&self, message: u32, lead: &str, r: &TurnReport) -> TurnTrace {
+        let questions = topics::questions(&r.reply);
+        let asks_budget = questions.iter().any(|q| topics::is_about_budget(q));
+        TurnTrace {
+            message,
+            lead: lead.to_string(),
+            reply: r.reply.clone(),
+            action: r.action.as_str().to_string(),
+            planned: r.asked_slot.clone(),
+            asked: topics::asked(&self.framework, &r.reply)
+                .into_iter()
+                .map(|(slot, _)| slot.to_string())
+                .collect(),
+            questions: questions.len() as u32,
+            asks_budget,
+            budget_early: asks_budget && message < self.budget_from,
+            stage: r.stage,
+            guard: r.guard.clone(),
         }
     }
-    let r = last.expect("at least one lead turn ran");
-    let pred = Expect {
+
+    /// Applies every assertion to the reply (or replies) it names.
+    async fn checks(
+        &self,
+        assertions: &[Assertion],
+        trace: &[TurnTrace],
+    ) -> Result<Vec<CheckResult>, String> {
+        let mut out = Vec::new();
+        for a in assertions {
+            let targets: Vec<&TurnTrace> = match a.turn {
+                Some(n) => trace.iter().filter(|t| t.message == n).collect(),
+                None => trace.iter().collect(),
+            };
+            if targets.is_empty() {
+                out.push(CheckResult {
+                    message: a.turn.unwrap_or(0),
+                    assertion: a.describe(),
+                    status: CheckStatus::Fail,
+                    detail: format!(
+                        "there is no reply {}: the case has {} lead messages",
+                        a.turn.unwrap_or(0),
+                        trace.len()
+                    ),
+                });
+            }
+            for t in targets {
+                // None: skipped; Some((ok, why)).
+                let verdict = match (&a.check, &self.judge) {
+                    (Check::Judge(_), None) => None,
+                    (Check::Judge(rubric), Some(model)) => {
+                        Some(judge(model.as_ref(), rubric, trace, t.message).await?)
+                    }
+                    _ => Some(match a.check(&self.framework, &t.reply) {
+                        Ok(()) => (true, String::new()),
+                        Err(why) => (false, why),
+                    }),
+                };
+                let (status, detail) = match verdict {
+                    None => (
+                        CheckStatus::Skipped,
+                        "llm_judge runs only with --judge".into(),
+                    ),
+                    Some((true, why)) => (CheckStatus::Pass, why),
+                    Some((false, why)) => (CheckStatus::Fail, why),
+                };
+                out.push(CheckResult {
+                    message: t.message,
+                    assertion: a.describe(),
+                    status,
+                    detail,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The final turn's slots, fit, intent, tier and disqualification.
+fn prediction(r: &TurnReport) -> Expect {
+    Expect {
         slots: Some(r.slots.clone()),
         fit: Some(r.fit),
         intent: Some(r.intent),
         tier: Some(r.tier),
         disqualified: Some(r.stage == Stage::Disqualified),
+        assertions: Vec::new(),
+    }
+}
+
+/// Asks the model whether reply `message` meets `rubric`: (pass, reason).
+/// An unusable answer is a case error, not a verdict.
+async fn judge(
+    model: &dyn ChatModel,
+    rubric: &str,
+    trace: &[TurnTrace],
+    message: u32,
+) -> Result<(bool, String), String> {
+    let mut conversation = String::new();
+    for t in trace.iter().take_while(|t| t.message <= message) {
+        conversation.push_str(&format!("Lead: {}\nSetter: {}\n", t.lead, t.reply));
+    }
+    let request = ChatRequest {
+        messages: vec![
+            ChatMessage::system(
+                "You grade the last Setter reply of a DM conversation against a rubric. \
+                 Answer only with JSON: {\"pass\": true or false, \"reason\": \"one short sentence\"}.",
+            ),
+            ChatMessage::user(format!("Rubric: {rubric}\n\nConversation:\n{conversation}")),
+        ],
+        schema: Some(JsonSchema {
+            name: "verdict".into(),
+            schema: serde_json::json!({
+                "type": "object",
+                "properties": {"pass": {"type": "boolean"}, "reason": {"type": "string"}},
+                "required": ["pass", "reason"],
+                "additionalProperties": false
+            }),
+        }),
+        temperature: 0.0,
+        max_tokens: 120,
     };
-    Ok((pred, usage))
+    let answer = model
+        .chat(&request)
+        .await
+        .map_err(|e| format!("reply {message}: llm_judge: {e}"))?;
+    #[derive(serde::Deserialize)]
+    struct Verdict {
+        pass: bool,
+        reason: String,
+    }
+    let v: Verdict = serde_json::from_str(answer.text.trim()).map_err(|e| {
+        format!(
+            "reply {message}: llm_judge answer is not a verdict ({e}): {}",
+            answer.text
+        )
+    })?;
+    Ok((v.pass, format!("judge: {}", v.reason)))
 }

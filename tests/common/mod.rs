@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex};
 pub struct Script {
     pub extractions: VecDeque<String>,
     pub replies: VecDeque<String>,
+    /// Answers to `llm_judge` requests (schema name "verdict").
+    pub verdicts: VecDeque<String>,
     /// HTTP statuses to fail with before answering normally.
     pub failures: VecDeque<u16>,
     pub requests: Vec<Value>,
@@ -84,6 +86,14 @@ impl Stub {
             .push_back(text.to_string());
         self
     }
+    pub fn verdict(&self, text: &str) -> &Self {
+        self.script
+            .lock()
+            .unwrap()
+            .verdicts
+            .push_back(text.to_string());
+        self
+    }
     pub fn fail(&self, status: u16) -> &Self {
         self.script.lock().unwrap().failures.push_back(status);
         self
@@ -108,7 +118,11 @@ async fn answer(
             Json(json!({"error": {"message": format!("scripted {status}"), "type": "stub"}})),
         );
     }
-    let content = if body["response_format"]["type"] == "json_schema" {
+    let content = if body["response_format"]["json_schema"]["name"] == "verdict" {
+        s.verdicts
+            .pop_front()
+            .unwrap_or_else(|| r#"{"pass": true, "reason": "stub"}"#.into())
+    } else if body["response_format"]["type"] == "json_schema" {
         s.extractions.pop_front().unwrap_or_else(|| {
             // All-null instance of the strict schema.
             let schema = &body["response_format"]["json_schema"]["schema"];

@@ -2,8 +2,9 @@
 //! to open from a CI artifact.
 
 use super::{delta, missing_per_row, num, ordered};
+use crate::eval::cadence::{CheckResult, CheckStatus};
 use crate::eval::metrics::ClassMetrics;
-use crate::eval::{Report, Status};
+use crate::eval::{CaseResult, Report, Status};
 use std::fmt::Write;
 
 fn esc(s: &str) -> String {
@@ -14,7 +15,8 @@ const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;m
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}\
 th:first-child,td:first-child{text-align:left}th{background:#f5f5f5}.alert{background:#fde8e8;border:1px solid #e0a0a0;\
 padding:.6rem 1rem;border-radius:4px}.pass{color:#1a7f37}.fail{color:#b42318}.error{color:#9a6700}.diag{background:#eef6ee}\
-ul.diffs{margin:.2rem 0 .8rem 1.2rem;padding:0}code{background:#f5f5f5;padding:0 .2rem}";
+ul.diffs{margin:.2rem 0 .8rem 1.2rem;padding:0}code{background:#f5f5f5;padding:0 .2rem}\
+table.chat td{text-align:left;vertical-align:top}tr.bad td{background:#fde8e8}";
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
@@ -118,6 +120,9 @@ pub fn render(r: &Report) -> String {
             u.latency_p95_ms.unwrap_or(0)
         );
     }
+    if let Some(c) = &r.cadence {
+        let _ = writeln!(o, "<p>{}</p>", esc(&super::cadence_line(c)));
+    }
     if let Some(c) = cmp {
         let _ = writeln!(
             o,
@@ -170,10 +175,60 @@ pub fn render(r: &Report) -> String {
             }
             let _ = writeln!(o, "</ul>");
         }
+        transcript(&mut o, c);
         let _ = writeln!(o, "</div>");
     }
     let _ = writeln!(o, "</body></html>");
     o
+}
+
+/// The regenerated conversation; replies with a failed assertion are
+/// highlighted with what failed underneath.
+fn transcript(o: &mut String, c: &CaseResult) {
+    if c.transcript.is_empty() {
+        return;
+    }
+    let open = if c.status == Status::Pass {
+        ""
+    } else {
+        " open"
+    };
+    let _ = writeln!(
+        o,
+        "<details{open}><summary>transcript</summary><table class=\"chat\">"
+    );
+    for t in &c.transcript {
+        let failed: Vec<&CheckResult> = c
+            .checks
+            .iter()
+            .filter(|k| k.message == t.message && k.status == CheckStatus::Fail)
+            .collect();
+        let class = if failed.is_empty() {
+            ""
+        } else {
+            " class=\"bad\""
+        };
+        let _ = writeln!(
+            o,
+            "<tr><td>lead {}</td><td>{}</td></tr><tr{class}><td>setter</td><td>{} <small>{} · {}{}</small>",
+            t.message,
+            esc(&t.lead),
+            esc(&t.reply),
+            esc(&t.action),
+            esc(t.stage.as_str()),
+            t.guard.as_deref().map(|g| format!(" · guard {}", esc(g))).unwrap_or_default()
+        );
+        for k in failed {
+            let _ = write!(
+                o,
+                "<br><b class=\"fail\">{}</b>: {}",
+                esc(&k.assertion),
+                esc(&k.detail)
+            );
+        }
+        let _ = writeln!(o, "</td></tr>");
+    }
+    let _ = writeln!(o, "</table></details>");
 }
 
 fn confusion(o: &mut String, name: &str, c: &ClassMetrics) {

@@ -44,3 +44,26 @@ pub fn ordered(
     v.sort_by_key(|(k, _)| rank(k));
     v
 }
+
+/// One line on the regenerated replies' cadence, for every human format.
+pub fn cadence_line(c: &super::cadence::Cadence) -> String {
+    let named: std::collections::BTreeMap<_, _> = c.named().into_iter().collect();
+    let early = if c.budget_too_early.is_empty() {
+        "none".to_string()
+    } else {
+        c.budget_too_early.join(", ")
+    };
+    format!(
+        "cadence: {} replies · {} questions per reply · {} with more than one question · budget asked {} times, too early: {} · qualified in or out: {} cases, after {} lead messages on average · assertions {}/{} passed ({} skipped)",
+        c.replies,
+        num(named["questions_per_reply"]),
+        c.multi_question_replies,
+        c.budget_questions,
+        early,
+        c.qualified_cases,
+        num(named["messages_to_qualify"]),
+        c.checks_passed,
+        c.checks - c.checks_skipped,
+        c.checks_skipped
+    )
+}

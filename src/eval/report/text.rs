@@ -2,6 +2,7 @@
 //! then metrics, and every failing case with what differed.
 
 use super::{delta, missing_per_row, num};
+use crate::eval::cadence::CheckStatus;
 use crate::eval::metrics::ClassMetrics;
 use crate::eval::{Report, Status};
 use std::fmt::Write;
@@ -137,6 +138,10 @@ pub fn render(r: &Report) -> String {
         );
     }
 
+    if let Some(c) = &r.cadence {
+        let _ = writeln!(o, "{}", super::cadence_line(c));
+    }
+
     let failing: Vec<_> = r
         .cases
         .iter()
@@ -165,6 +170,15 @@ pub fn render(r: &Report) -> String {
                     let _ = writeln!(o, "  FAIL  {}{at}", c.id);
                     for diff in &c.diffs {
                         let _ = writeln!(o, "        - {diff}");
+                    }
+                    // The replies an assertion failed on, as the lead saw them.
+                    for t in c.transcript.iter().filter(|t| {
+                        c.checks
+                            .iter()
+                            .any(|k| k.message == t.message && k.status == CheckStatus::Fail)
+                    }) {
+                        let _ = writeln!(o, "          lead {}: {}", t.message, t.lead);
+                        let _ = writeln!(o, "          reply {}: {}", t.message, t.reply);
                     }
                 }
             }
