@@ -40,6 +40,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// How many earlier messages the extractor sees for context.
 const EXTRACT_CONTEXT_MESSAGES: usize = 6;
+/// Messages a turn loads: the newest 20 (ten exchanges). The extractor sees
+/// the newest 7 of them, grounding checks slot values against the lead's
+/// words among them, and the reply sees them trimmed to the token budget;
+/// facts from older messages reach the reply through the known slots. Counts
+/// (message number, turn number) come from the store, not from this window,
+/// so a turn costs the same at 20 or 2,000 stored messages.
+const HISTORY_MESSAGES: usize = 20;
+const _: () = assert!(HISTORY_MESSAGES > EXTRACT_CONTEXT_MESSAGES);
 /// Reply length cap: DMs are short, and on a local model every token is ~0.1 s.
 const REPLY_MAX_TOKENS: u32 = 160;
 
@@ -173,7 +181,7 @@ impl Agent {
         else {
             return Ok(Outcome::Duplicate);
         };
-        let memory = self.store.memory(&lead.id).await?;
+        let memory = self.store.turn_memory(&lead.id, HISTORY_MESSAGES).await?;
         let mut times = StageTimes::default();
         let mut mark = Instant::now();
         let mut lap = |slot: &mut u64| {
@@ -181,7 +189,7 @@ impl Agent {
             mark = Instant::now();
         };
         times.load = started.elapsed().as_micros() as u64;
-        let turn = memory.turns.len() as i64 + 1;
+        let turn = memory.turn_count() as i64 + 1;
         let span = tracing::info_span!("turn", lead_id = %lead.id, channel = %lead.channel, turn);
         let _guard = span.enter();
         let config = &self.loaded.config;
@@ -480,14 +488,7 @@ fn reasons(
     memory: &Memory,
     message_id: i64,
 ) -> Vec<String> {
-    let position = |id: i64| {
-        memory
-            .messages
-            .iter()
-            .position(|m| m.id == id)
-            .map(|p| p + 1)
-            .unwrap_or(0)
-    };
+    let position = |id: i64| memory.message_number(id).unwrap_or(0);
     let mut out = Vec::new();
     match prev {
         None => out.push(format!(

@@ -7,10 +7,9 @@
 //! [`Store::commit_turn`]: a crash leaves either all of it or none.
 
 use super::{parse, Lead, Message, Result, Store};
-use crate::lead::{Direction, EvidenceKind, Level, Stage, Tier};
+use crate::lead::{EvidenceKind, Level, Stage, Tier};
 use crate::llm::Usage;
 use serde::Serialize;
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
@@ -69,16 +68,33 @@ pub struct TurnRow {
     pub latency_ms: i64,
 }
 
-/// Everything the agent needs to know about a lead before a turn.
+/// What is known about a lead: the whole record from [`Store::memory`]
+/// (reports, exports), or only what a turn reads from [`Store::turn_memory`],
+/// whose cost does not grow with the length of the conversation.
 #[derive(Debug, Clone)]
 pub struct Memory {
     pub lead: Lead,
+    /// Messages, oldest first: all of them, or the newest `window` in a turn's memory.
     pub messages: Vec<Message>,
     pub slots: BTreeMap<String, SlotValue>,
+    /// All evidence, oldest first (scoring weighs all of it, with decay).
     pub evidence: Vec<EvidenceRow>,
+    /// Score history, oldest first; a turn's memory holds only the newest.
     pub scores: Vec<ScoreRow>,
     pub stages: Vec<StageChange>,
+    /// Bot turns, oldest first. A turn's memory holds what cadence needs:
+    /// every turn that asked about a slot, plus the newest turn.
     pub turns: Vec<TurnRow>,
+    /// Counted in SQL, so they are right whatever was loaded.
+    counts: Counts,
+}
+
+/// Totals for one lead, from `COUNT(*)`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    messages: usize,
+    inbound: usize,
+    turns: usize,
 }
 
 impl Memory {
@@ -87,10 +103,24 @@ impl Memory {
     }
     /// Lead messages so far (the 1-based number of the newest one).
     pub fn inbound_count(&self) -> usize {
+        self.counts.inbound
+    }
+    /// Messages stored so far, both directions.
+    pub fn message_count(&self) -> usize {
+        self.counts.messages
+    }
+    /// Bot turns stored so far.
+    pub fn turn_count(&self) -> usize {
+        self.counts.turns
+    }
+    /// The 1-based position of a loaded message in the whole conversation
+    /// (both directions), as reasons and reports number them.
+    pub fn message_number(&self, id: i64) -> Option<usize> {
+        let skipped = self.counts.messages.saturating_sub(self.messages.len());
         self.messages
             .iter()
-            .filter(|m| m.direction == Direction::In)
-            .count()
+            .position(|m| m.id == id)
+            .map(|p| skipped + p + 1)
     }
 }
 
@@ -151,128 +181,172 @@ impl Store {
         Ok(id)
     }
 
-    /// Rows of one lead from `sql` (whose only parameter is the lead id), mapped.
-    async fn rows<T>(
-        &self,
-        sql: &'static str,
-        lead_id: &str,
-        map: impl Fn(&SqliteRow) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        let rows = sqlx::query(sql).bind(lead_id).fetch_all(&self.pool).await?;
-        rows.iter().map(map).collect()
+    /// Everything known about a lead, oldest first: the whole conversation and
+    /// every score and turn (for reports and exports).
+    pub async fn memory(&self, lead_id: &str) -> Result<Memory> {
+        self.load_memory(lead_id, None).await
     }
 
-    /// Everything known about a lead, oldest first.
-    pub async fn memory(&self, lead_id: &str) -> Result<Memory> {
+    /// What a turn needs, at a cost bounded by `window` rather than by the
+    /// conversation's length: the newest `window` messages, all slots,
+    /// evidence and stage changes, the newest score, the turns cadence needs
+    /// (see [`Memory::turns`]), and the counts from SQL.
+    pub async fn turn_memory(&self, lead_id: &str, window: usize) -> Result<Memory> {
+        self.load_memory(lead_id, Some(window)).await
+    }
+
+    async fn load_memory(&self, lead_id: &str, window: Option<usize>) -> Result<Memory> {
         let lead = self.lead(lead_id).await?;
         let id = lead.id.as_str();
-        let messages = self
-            .rows(
-                "SELECT id, direction, text, at FROM messages WHERE lead_id = ? ORDER BY id",
-                id,
-                |r| {
-                    Ok(Message {
-                        id: r.try_get("id")?,
-                        direction: parse(r.try_get("direction")?)?,
-                        text: r.try_get("text")?,
-                        at: r.try_get("at")?,
-                    })
+        // One connection for every read: no pool hand-off per query.
+        let mut conn = self.pool.acquire().await?;
+        // SQLite reads a negative LIMIT as no limit.
+        let limit = |n: Option<usize>| n.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let counts = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM messages WHERE lead_id = ?1),
+                    (SELECT COUNT(*) FROM messages WHERE lead_id = ?1 AND direction = 'in'),
+                    (SELECT COUNT(*) FROM turns WHERE lead_id = ?1)",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let count = |i: usize| -> Result<usize> { Ok(counts.try_get::<i64, _>(i)? as usize) };
+        let counts = Counts {
+            messages: count(0)?,
+            inbound: count(1)?,
+            turns: count(2)?,
+        };
+        let messages = sqlx::query(
+            "SELECT id, direction, text, at FROM
+               (SELECT id, direction, text, at FROM messages WHERE lead_id = ?1 ORDER BY id DESC LIMIT ?2)
+             ORDER BY id",
+        )
+        .bind(id)
+        .bind(limit(window))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Message {
+                id: r.try_get("id")?,
+                direction: parse(r.try_get("direction")?)?,
+                text: r.try_get("text")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let slots = sqlx::query(
+            "SELECT slot, value, evidence_message_id, updated_at FROM slots WHERE lead_id = ?1",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let raw: String = r.try_get("value")?;
+            let value = serde_json::from_str(&raw)
+                .map_err(|e| super::Error::Corrupt(format!("slot value {raw:?}: {e}")))?;
+            let slot = SlotValue {
+                value,
+                evidence_message_id: r.try_get("evidence_message_id")?,
+                updated_at: r.try_get("updated_at")?,
+            };
+            Ok((r.try_get("slot")?, slot))
+        })
+        .collect::<Result<BTreeMap<String, SlotValue>>>()?;
+        let evidence = sqlx::query(
+            "SELECT kind, key, matched, quote, message_id, at FROM evidence WHERE lead_id = ?1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(EvidenceRow {
+                kind: parse(r.try_get("kind")?)?,
+                key: r.try_get("key")?,
+                matched: r.try_get("matched")?,
+                quote: r.try_get("quote")?,
+                message_id: r.try_get("message_id")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let scores = sqlx::query(
+            "SELECT * FROM
+               (SELECT id, message_id, fit, intent, tier, score, stage, next_action, reason, at
+                FROM scores WHERE lead_id = ?1 ORDER BY id DESC LIMIT ?2)
+             ORDER BY id",
+        )
+        .bind(id)
+        .bind(limit(window.map(|_| 1)))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ScoreRow {
+                message_id: r.try_get("message_id")?,
+                fit: parse(r.try_get("fit")?)?,
+                intent: parse(r.try_get("intent")?)?,
+                tier: parse(r.try_get("tier")?)?,
+                score: r.try_get("score")?,
+                stage: parse(r.try_get("stage")?)?,
+                next_action: r.try_get("next_action")?,
+                reason: r.try_get("reason")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        // Stage changes are few (one per stage at most in practice): all of them.
+        let stages = sqlx::query(
+            "SELECT from_stage, to_stage, reason, at FROM stage_changes WHERE lead_id = ?1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StageChange {
+                from: parse(r.try_get("from_stage")?)?,
+                to: parse(r.try_get("to_stage")?)?,
+                reason: r.try_get("reason")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        // Cadence reads the slot asked in each turn and the newest turn's:
+        // turns that asked nothing earlier than that change nothing.
+        let turns = sqlx::query(
+            "SELECT turn, inbound_id, reply_id, asked_slot, action, guard, prompt_tokens,
+                    completion_tokens, cost_usd, latency_ms
+             FROM turns
+             WHERE lead_id = ?1
+               AND (?2 = 0 OR asked_slot IS NOT NULL
+                    OR turn = (SELECT MAX(turn) FROM turns WHERE lead_id = ?1))
+             ORDER BY turn",
+        )
+        .bind(id)
+        .bind(window.is_some())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(TurnRow {
+                turn: r.try_get("turn")?,
+                inbound_id: r.try_get("inbound_id")?,
+                reply_id: r.try_get("reply_id")?,
+                asked_slot: r.try_get("asked_slot")?,
+                action: r.try_get("action")?,
+                guard: r.try_get("guard")?,
+                usage: Usage {
+                    prompt_tokens: r.try_get::<i64, _>("prompt_tokens")? as u32,
+                    completion_tokens: r.try_get::<i64, _>("completion_tokens")? as u32,
                 },
-            )
-            .await?;
-        let slots = self
-            .rows(
-                "SELECT slot, value, evidence_message_id, updated_at FROM slots WHERE lead_id = ?",
-                id,
-                |r| {
-                    let raw: String = r.try_get("value")?;
-                    let value = serde_json::from_str(&raw)
-                        .map_err(|e| super::Error::Corrupt(format!("slot value {raw:?}: {e}")))?;
-                    let slot = SlotValue {
-                        value,
-                        evidence_message_id: r.try_get("evidence_message_id")?,
-                        updated_at: r.try_get("updated_at")?,
-                    };
-                    Ok((r.try_get("slot")?, slot))
-                },
-            )
-            .await?
-            .into_iter()
-            .collect::<BTreeMap<String, SlotValue>>();
-        let evidence = self
-            .rows(
-                "SELECT kind, key, matched, quote, message_id, at FROM evidence WHERE lead_id = ? ORDER BY id",
-                id,
-                |r| {
-                    Ok(EvidenceRow {
-                        kind: parse(r.try_get("kind")?)?,
-                        key: r.try_get("key")?,
-                        matched: r.try_get("matched")?,
-                        quote: r.try_get("quote")?,
-                        message_id: r.try_get("message_id")?,
-                        at: r.try_get("at")?,
-                    })
-                },
-            )
-            .await?;
-        let scores = self
-            .rows(
-                "SELECT message_id, fit, intent, tier, score, stage, next_action, reason, at
-                 FROM scores WHERE lead_id = ? ORDER BY id",
-                id,
-                |r| {
-                    Ok(ScoreRow {
-                        message_id: r.try_get("message_id")?,
-                        fit: parse(r.try_get("fit")?)?,
-                        intent: parse(r.try_get("intent")?)?,
-                        tier: parse(r.try_get("tier")?)?,
-                        score: r.try_get("score")?,
-                        stage: parse(r.try_get("stage")?)?,
-                        next_action: r.try_get("next_action")?,
-                        reason: r.try_get("reason")?,
-                        at: r.try_get("at")?,
-                    })
-                },
-            )
-            .await?;
-        let stages = self
-            .rows(
-                "SELECT from_stage, to_stage, reason, at FROM stage_changes WHERE lead_id = ? ORDER BY id",
-                id,
-                |r| {
-                    Ok(StageChange {
-                        from: parse(r.try_get("from_stage")?)?,
-                        to: parse(r.try_get("to_stage")?)?,
-                        reason: r.try_get("reason")?,
-                        at: r.try_get("at")?,
-                    })
-                },
-            )
-            .await?;
-        let turns = self
-            .rows(
-                "SELECT turn, inbound_id, reply_id, asked_slot, action, guard, prompt_tokens,
-                        completion_tokens, cost_usd, latency_ms
-                 FROM turns WHERE lead_id = ? ORDER BY turn",
-                id,
-                |r| {
-                    Ok(TurnRow {
-                        turn: r.try_get("turn")?,
-                        inbound_id: r.try_get("inbound_id")?,
-                        reply_id: r.try_get("reply_id")?,
-                        asked_slot: r.try_get("asked_slot")?,
-                        action: r.try_get("action")?,
-                        guard: r.try_get("guard")?,
-                        usage: Usage {
-                            prompt_tokens: r.try_get::<i64, _>("prompt_tokens")? as u32,
-                            completion_tokens: r.try_get::<i64, _>("completion_tokens")? as u32,
-                        },
-                        cost_usd: r.try_get("cost_usd")?,
-                        latency_ms: r.try_get("latency_ms")?,
-                    })
-                },
-            )
-            .await?;
+                cost_usd: r.try_get("cost_usd")?,
+                latency_ms: r.try_get("latency_ms")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
         Ok(Memory {
             lead,
             messages,
@@ -281,6 +355,7 @@ impl Store {
             scores,
             stages,
             turns,
+            counts,
         })
     }
 
@@ -384,5 +459,147 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(reply_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lead::{Channel, Direction};
+    use crate::store::NewLead;
+
+    /// A lead with `turns` answered lead messages (2 × `turns` stored
+    /// messages); the bot asks about a slot on turns 1–3 only.
+    async fn long_conversation(dir: &std::path::Path, turns: i64) -> (Store, Lead) {
+        let url = format!("sqlite://{}", dir.join("memory.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let new = NewLead {
+            channel: Channel::Webchat,
+            external_id: "long".into(),
+            name: None,
+            source: None,
+        };
+        let lead = store.lead_for(&new, 0).await.unwrap();
+        for turn in 1..=turns {
+            let at = turn * 10;
+            let inbound = store
+                .add_inbound(&lead, &format!("lead message {turn}"), None, at)
+                .await
+                .unwrap()
+                .unwrap();
+            let evidence = (turn == 2).then(|| EvidenceRow {
+                kind: EvidenceKind::Signal,
+                key: "asked_price".into(),
+                matched: true,
+                quote: "how much".into(),
+                message_id: inbound,
+                at,
+            });
+            let commit = TurnCommit {
+                lead_id: lead.id.clone(),
+                turn,
+                inbound_id: inbound,
+                reply: format!("bot reply {turn}"),
+                slots: if turn == 1 {
+                    vec![("pain".into(), serde_json::json!("no leads"))]
+                } else {
+                    vec![]
+                },
+                evidence: evidence.into_iter().collect(),
+                score: ScoreRow {
+                    message_id: Some(inbound),
+                    fit: Level::Medium,
+                    intent: Level::Low,
+                    tier: Tier::Cold,
+                    score: turn,
+                    stage: Stage::Engaged,
+                    next_action: "nurture".into(),
+                    reason: format!("score {turn}"),
+                    at,
+                },
+                stage_change: (turn == 1).then(|| StageChange {
+                    from: Stage::New,
+                    to: Stage::Engaged,
+                    reason: "first message".into(),
+                    at,
+                }),
+                asked_slot: ["pain", "business", "desired_outcome"]
+                    .get(turn as usize - 1)
+                    .map(|s| s.to_string()),
+                action: "ask".into(),
+                guard: None,
+                usage: Usage::default(),
+                cost_usd: 0.0,
+                latency_ms: 1,
+                at,
+            };
+            store.commit_turn(&commit).await.unwrap();
+        }
+        (store, lead)
+    }
+
+    #[tokio::test]
+    async fn a_turns_memory_loads_the_window_and_counts_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, lead) = long_conversation(dir.path(), 30).await;
+        let full = store.memory(&lead.id).await.unwrap();
+        let window = store.turn_memory(&lead.id, 20).await.unwrap();
+
+        // Only the newest 20 of 60 messages are loaded, oldest first…
+        assert_eq!(full.messages.len(), 60);
+        assert_eq!(window.messages, full.messages[40..]);
+        assert_eq!(window.messages[0].text, "lead message 21");
+        // …but the counts are the whole conversation's, for both loads.
+        for m in [&full, &window] {
+            assert_eq!(m.inbound_count(), 30);
+            assert_eq!(m.message_count(), 60);
+            assert_eq!(m.turn_count(), 30);
+        }
+        let in_window = window
+            .messages
+            .iter()
+            .filter(|m| m.direction == Direction::In)
+            .count();
+        assert_eq!(in_window, 10);
+        // Message numbers are positions in the whole conversation.
+        let newest = window.messages.last().unwrap().id;
+        assert_eq!(window.message_number(newest), Some(60));
+        assert_eq!(full.message_number(newest), Some(60));
+        assert_eq!(window.message_number(full.messages[0].id), None);
+        assert_eq!(full.message_number(full.messages[0].id), Some(1));
+
+        // Aggregates are complete: slots, evidence (from message 3), stages.
+        assert_eq!(window.slots, full.slots);
+        assert_eq!(window.evidence, full.evidence);
+        assert_eq!(window.evidence.len(), 1);
+        assert_eq!(window.stages, full.stages);
+        // The newest score only.
+        assert_eq!(full.scores.len(), 30);
+        assert_eq!(window.scores.len(), 1);
+        assert_eq!(window.last_score(), full.last_score());
+        // Cadence sees the same questions and the same newest turn.
+        let asked = |m: &Memory| -> Vec<String> {
+            m.turns
+                .iter()
+                .filter_map(|t| t.asked_slot.clone())
+                .collect()
+        };
+        assert_eq!(asked(&window), ["pain", "business", "desired_outcome"]);
+        assert_eq!(asked(&window), asked(&full));
+        assert_eq!(window.turns.len(), 4);
+        assert_eq!(window.turns.last(), full.turns.last());
+    }
+
+    #[tokio::test]
+    async fn a_short_conversation_fits_the_window_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, lead) = long_conversation(dir.path(), 2).await;
+        let full = store.memory(&lead.id).await.unwrap();
+        let window = store.turn_memory(&lead.id, 20).await.unwrap();
+        assert_eq!(window.messages, full.messages);
+        assert_eq!(window.turns, full.turns);
+        assert_eq!(window.inbound_count(), 2);
+        let newest = window.messages.last().unwrap().id;
+        assert_eq!(window.message_number(newest), Some(4));
     }
 }
