@@ -240,3 +240,83 @@ async fn a_cassette_miss_names_the_case_and_the_turn() {
     );
     assert!(stub.requests().is_empty(), "a miss never calls the model");
 }
+
+/// Two prompt versions on the same cases: which replies and metrics moved.
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_against_shows_replies_and_metrics_that_moved() {
+    let stub = Stub::start().await;
+    // The --diff-against run goes first, then the current prompts.
+    stub.reply("Hey! What made you reach out? And what's your budget?")
+        .reply("Cool. When do you want to start?")
+        .reply("Hey! What made you reach out today?")
+        .reply("Cool. When do you want to start?");
+    let env = Env::new(&stub, |_| {});
+    let cases = r#"{"id":"two","turns":[{"role":"lead","text":"hello"},{"role":"lead","text":"I run an agency"}],"expect":{"assertions":[{"max_questions":1}]}}
+"#;
+    let dir = suite(&env, cases);
+    let old = dir.join("old-prompts");
+    std::fs::create_dir(&old).unwrap();
+    let system =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/system.j2"))
+            .unwrap();
+    std::fs::write(
+        old.join("system.j2"),
+        format!("{system}\nOLD PROMPT MARKER\n"),
+    )
+    .unwrap();
+
+    let (code, stdout, r) = run(dir.clone(), &["--diff-against", "old-prompts"]).await;
+    assert_eq!(code, 0, "{stdout}");
+    // Reply calls: the old prompts' system message carries the marker.
+    let systems: Vec<bool> = stub
+        .requests()
+        .iter()
+        .filter(|q| q.get("response_format").is_none())
+        .map(|q| {
+            q["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .contains("OLD PROMPT MARKER")
+        })
+        .collect();
+    assert_eq!(systems, vec![true, true, false, false]);
+    let diff = &r["prompt_diff"];
+    assert_eq!(diff["replies"], 2);
+    assert_eq!(
+        diff["changed"],
+        json!([{"case": "two", "message": 1, "lead": "hello",
+                "before": "Hey! What made you reach out?",
+                "after": "Hey! What made you reach out today?"}])
+    );
+    // The guard cut the old second question, so both runs pass max_questions;
+    // the comparison is against the old prompts' run.
+    assert_eq!(r["comparison"]["baseline"], "prompts old-prompts");
+    assert!(
+        stdout.contains("replies changed vs prompts old-prompts: 1 of 2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("    + Hey! What made you reach out today?"),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
+        setter(
+            &dir,
+            &[
+                "eval",
+                "run",
+                "suite",
+                "--mode",
+                "offline",
+                "--diff-against",
+                "old-prompts",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("use --mode replay"), "{stderr}");
+}

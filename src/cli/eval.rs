@@ -43,6 +43,10 @@ pub enum EvalCommand {
         /// Decide `llm_judge` assertions with the model (otherwise skipped).
         #[arg(long)]
         judge: bool,
+        /// Replay the cases with the prompts in DIR too, and show which replies
+        /// and metrics moved from those prompts to the current ones (replay mode).
+        #[arg(long, value_name = "DIR", conflicts_with = "baseline")]
+        diff_against: Option<PathBuf>,
         /// No progress bar.
         #[arg(long)]
         no_progress: bool,
@@ -102,6 +106,7 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
                 .unwrap_or_default();
             finish(
                 Report::build(&name, "score", outcomes, &rules, warnings),
+                read_baseline(&report)?,
                 &report,
                 &BTreeMap::new(),
             )
@@ -111,6 +116,7 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
             cassette: cassette_path,
             mode,
             judge,
+            diff_against,
             no_progress,
             report,
         } => {
@@ -118,7 +124,7 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
             let loaded = suite_config(&suite)?;
             let rules = SlotRules::from_framework(&loaded.framework);
             let file = case::load_cases(&suite.cases_path()).map_err(Error::Data)?;
-            let (cases, mut errored) = checked(file, &rules, "expect");
+            let (cases, errored) = checked(file, &rules, "expect");
             let settings = match cassette_path
                 .or_else(|| suite.file.cassette.as_ref().map(|p| suite.dir.join(p)))
             {
@@ -133,13 +139,28 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
                 progress: !no_progress && std::io::stderr().is_terminal(),
             };
             let mode = opts.mode.as_str();
-            let mut outcomes = run::run(loaded, &cases, opts).await?;
-            outcomes.append(&mut errored);
-            finish(
-                Report::build(&suite.name, mode, outcomes, &rules, Vec::new()),
-                &report,
-                &suite.file.thresholds,
-            )
+            let build = |mut outcomes: Vec<Outcome>| {
+                outcomes.extend(errored.iter().cloned());
+                Report::build(&suite.name, mode, outcomes, &rules, Vec::new())
+            };
+            let before = match &diff_against {
+                Some(dir) => Some(diffed_run(&loaded, &cases, &opts, dir).await.map(build)?),
+                None => None,
+            };
+            let mut current = build(run::run(loaded, &cases, opts).await?);
+            let baseline = match (&before, &diff_against) {
+                (Some(before), Some(dir)) => {
+                    let name = format!("prompts {}", dir.display());
+                    current.prompt_diff = Some(compare::prompt_diff(
+                        &dir.display().to_string(),
+                        before,
+                        &current,
+                    ));
+                    Some(Baseline::from_report(&name, before))
+                }
+                _ => read_baseline(&report)?,
+            };
+            finish(current, baseline, &report, &suite.file.thresholds)
         }
     }
 }
@@ -253,21 +274,48 @@ fn score_files(
     Ok((outcomes, warnings))
 }
 
-/// Baseline, gates, reports; returns the exit code.
+/// The same run with the prompts in `dir` (`--diff-against`).
+async fn diffed_run(
+    loaded: &Loaded,
+    cases: &[(Case, String)],
+    opts: &run::Options,
+    dir: &Path,
+) -> Result<Vec<Outcome>, Error> {
+    if !opts.mode.regenerates() {
+        return Err(Error::Data(
+            "--diff-against compares regenerated replies: use --mode replay (offline keeps the recorded ones)".into(),
+        ));
+    }
+    if !dir.is_dir() {
+        return Err(Error::Data(format!(
+            "--diff-against {}: not a directory of prompt templates",
+            dir.display()
+        )));
+    }
+    let mut other = opts.clone();
+    other.prompts_dir = Some(dir.to_path_buf());
+    run::run(loaded.clone(), cases, other).await
+}
+
+/// `--baseline FILE`, read and parsed.
+fn read_baseline(args: &ReportArgs) -> Result<Option<Baseline>, Error> {
+    let Some(path) = &args.baseline else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Data(format!("cannot read baseline {}: {e}", path.display())))?;
+    Baseline::parse(&path.display().to_string(), &text)
+        .map(Some)
+        .map_err(Error::Data)
+}
+
+/// Comparison, gates, reports; returns the exit code.
 fn finish(
     mut r: Report,
+    baseline: Option<Baseline>,
     args: &ReportArgs,
     thresholds: &BTreeMap<String, f64>,
 ) -> Result<ExitCode, Error> {
-    let baseline = match &args.baseline {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Error::Data(format!("cannot read baseline {}: {e}", path.display()))
-            })?;
-            Some(Baseline::parse(&path.display().to_string(), &text).map_err(Error::Data)?)
-        }
-        None => None,
-    };
     if let Some(b) = &baseline {
         r.comparison = Some(compare::compare(&r, b));
     }

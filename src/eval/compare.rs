@@ -68,6 +68,73 @@ impl Baseline {
     }
 }
 
+impl Baseline {
+    /// A report from this process as a baseline (`--diff-against`).
+    pub fn from_report(name: &str, r: &Report) -> Baseline {
+        Baseline {
+            name: name.to_string(),
+            metrics: r.metrics.clone(),
+            passed: r
+                .cases
+                .iter()
+                .map(|c| (c.id.clone(), c.status == Status::Pass))
+                .collect(),
+        }
+    }
+}
+
+/// One reply that two prompt versions worded differently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplyDiff {
+    pub case: String,
+    pub message: u32,
+    pub lead: String,
+    /// With the `--diff-against` prompts.
+    pub before: String,
+    /// With the current prompts.
+    pub after: String,
+}
+
+/// The same cases replayed with two prompt directories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptDiff {
+    /// The `--diff-against` directory.
+    pub against: String,
+    /// Replies compared (present in both runs).
+    pub replies: u32,
+    pub changed: Vec<ReplyDiff>,
+}
+
+/// Pairs the replies of two runs by case and lead message.
+pub fn prompt_diff(against: &str, before: &Report, after: &Report) -> PromptDiff {
+    let mut d = PromptDiff {
+        against: against.to_string(),
+        replies: 0,
+        changed: Vec::new(),
+    };
+    for case in &after.cases {
+        let Some(old) = before.cases.iter().find(|c| c.id == case.id) else {
+            continue;
+        };
+        for t in &case.transcript {
+            let Some(o) = old.transcript.iter().find(|o| o.message == t.message) else {
+                continue;
+            };
+            d.replies += 1;
+            if o.reply != t.reply {
+                d.changed.push(ReplyDiff {
+                    case: case.id.clone(),
+                    message: t.message,
+                    lead: t.lead.clone(),
+                    before: o.reply.clone(),
+                    after: t.reply.clone(),
+                });
+            }
+        }
+    }
+    d
+}
+
 pub fn compare(report: &Report, base: &Baseline) -> Comparison {
     let deltas = report
         .metrics

@@ -216,6 +216,9 @@ pub struct Report {
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<compare::Comparison>,
+    /// Replies that changed against `--diff-against` prompts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_diff: Option<compare::PromptDiff>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gates: Vec<Gate>,
 }
@@ -326,6 +329,7 @@ impl Report {
             cases,
             warnings,
             comparison: None,
+            prompt_diff: None,
             gates: Vec::new(),
         }
     }

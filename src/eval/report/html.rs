@@ -133,6 +133,27 @@ pub fn render(r: &Report) -> String {
             esc(&c.broken.join(", "))
         );
     }
+    if let Some(p) = &r.prompt_diff {
+        let _ = writeln!(
+            o,
+            "<h2>Replies changed vs prompts <code>{}</code> ({} of {})</h2><table class=\"chat\"><tr><th>case</th><th>lead</th><th>before</th><th>after</th></tr>",
+            esc(&p.against),
+            p.changed.len(),
+            p.replies
+        );
+        for c in &p.changed {
+            let _ = writeln!(
+                o,
+                "<tr><td>{} #{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.case),
+                c.message,
+                esc(&c.lead),
+                esc(&c.before),
+                esc(&c.after)
+            );
+        }
+        let _ = writeln!(o, "</table>");
+    }
     if !r.gates.is_empty() {
         let _ = writeln!(o, "<h2>Gates</h2><ul>");
         for g in &r.gates {

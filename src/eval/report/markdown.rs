@@ -146,6 +146,27 @@ pub fn render(r: &Report) -> String {
             }
         }
     }
+    if let Some(p) = &r.prompt_diff {
+        let _ = writeln!(
+            o,
+            "\n## Replies changed vs prompts `{}` ({} of {})\n\n| case | lead | before | after |\n|---|---|---|---|",
+            p.against,
+            p.changed.len(),
+            p.replies
+        );
+        let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        for c in &p.changed {
+            let _ = writeln!(
+                o,
+                "| {} #{} | {} | {} | {} |",
+                c.case,
+                c.message,
+                cell(&c.lead),
+                cell(&c.before),
+                cell(&c.after)
+            );
+        }
+    }
     if !r.gates.is_empty() {
         let _ = writeln!(o, "\n## Gates\n");
         for g in &r.gates {

@@ -203,6 +203,20 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(o, "  new: {} · gone: {}", list(&c.new), list(&c.gone));
         }
     }
+    if let Some(p) = &r.prompt_diff {
+        let _ = writeln!(
+            o,
+            "\nreplies changed vs prompts {}: {} of {}",
+            p.against,
+            p.changed.len(),
+            p.replies
+        );
+        for c in p.changed.iter().take(TERMINAL_CASE_CAP) {
+            let _ = writeln!(o, "  {} #{}  lead: {}", c.case, c.message, c.lead);
+            let _ = writeln!(o, "    - {}", c.before);
+            let _ = writeln!(o, "    + {}", c.after);
+        }
+    }
     if !r.gates.is_empty() {
         let _ = writeln!(o, "\ngates:");
         for g in &r.gates {
