@@ -1,6 +1,7 @@
 //! Setter's benchmarks in one command: (1) its own cost per turn with a model
 //! that costs nothing, (4) memory and storage per lead, (3) eval throughput
-//! and (2) the embedded model's latency and memory (when present).
+//! and (2) the embedded model's latency and memory (when present), with
+//! prefix reuse on and off.
 //!
 //! Run: `cargo bench --bench core` (prints Markdown tables for
 //! docs/benchmarks.md; `--no-default-features` skips the model section). Not a test: nothing here asserts
@@ -235,6 +236,8 @@ async fn main() {
         db_bytes / 10_000
     );
 
-    process::eval_throughput(dir.path());
-    process::local_model(dir.path());
+    println!("{}", process::eval_throughput(dir.path()));
+    if let Some(model) = process::local_model(dir.path()) {
+        println!("{model}");
+    }
 }

@@ -12,11 +12,17 @@ const SETTER: &str = env!("CARGO_BIN_EXE_setter");
 /// Runs `setter` in `dir`, sampling the child's peak RSS (VmHWM) while it runs.
 /// Returns (wall time, peak RSS in MB, stdout).
 pub fn run(dir: &Path, args: &[&str]) -> (Duration, u64, String) {
+    run_with(dir, args, &[])
+}
+
+/// [`run`] with extra environment variables.
+pub fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Duration, u64, String) {
     let started = Instant::now();
     let mut child = Command::new(SETTER)
         .args(args)
         .current_dir(dir)
         .env_remove("SETTER_CASSETTE")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -76,8 +82,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 /// Section 3: `setter eval score` on 10,000 generated cases, and an offline
-/// run of the starter suite from its cassette.
-pub fn eval_throughput(dir: &Path) {
+/// run of the starter suite from its cassette. Returns the Markdown table.
+pub fn eval_throughput(dir: &Path) -> String {
+    println!("## Eval throughput (whole process, median of runs)\n");
     const CASES: usize = 10_000;
     let mut rng = Lcg(7);
     for name in ["gold.jsonl", "pred.jsonl"] {
@@ -114,56 +121,165 @@ pub fn eval_throughput(dir: &Path) {
             })
             .collect(),
     );
-    println!("\n## Eval throughput (whole process, median of runs)\n");
-    println!("| run | cases | wall | cases/s | peak RSS |\n|---|---|---|---|---|");
-    println!(
-        "| `eval score` gold vs predictions | {CASES} | {:.2} s | {:.0} | {} MB |",
+    format!(
+        "| run | cases | wall | cases/s | peak RSS |\n|---|---|---|---|---|\n\
+         | `setter eval score` gold vs predictions (generated) | {CASES} | {:.2} s | **{:.0}** | {} MB |\n\
+         | `setter eval run evals/starter` (offline, from the cassette) | 46 | {:.2} s | {:.0} | - |",
         wall.as_secs_f64(),
         CASES as f64 / wall.as_secs_f64(),
-        runs[0].1
-    );
-    println!(
-        "| `eval run evals/starter` (offline, cassette) | 46 | {:.2} s | {:.0} | - |",
+        runs[0].1,
         offline.as_secs_f64(),
         46.0 / offline.as_secs_f64()
-    );
+    )
 }
 
-/// Section 2: the embedded model over a scripted 6-turn conversation in a new
-/// process: first (cold) turn, warm turns, tokens/s, peak RSS.
-pub fn local_model(dir: &Path) {
-    println!("\n## Embedded model (default local model, 2 threads per core available)\n");
+/// The scripted conversation of section 2: six lead messages.
+const SCRIPT: &str = "hi, I run a roofing company and we miss calls from leads at night\n\
+                      about 6 guys, we do maybe 60k a month\n\
+                      honestly I just want every lead called back within 5 minutes\n\
+                      we'd want to start in 2 weeks\n\
+                      I'm the owner, it's my call\n\
+                      how much is it?\n";
+
+/// One turn of `setter chat --script … --json`, as the benchmark reads it.
+struct Turn {
+    latency_ms: f64,
+    prompt_tps: f64,
+    gen_tps: f64,
+    extract_ms: u64,
+    reply_ms: u64,
+    prompt_tokens: u64,
+    reply: String,
+}
+
+/// A new process that loads the model and talks through [`SCRIPT`]: wall time,
+/// peak RSS (MB) and its turns. `reuse` sets `SETTER_LOCAL_PREFIX_REUSE`.
+fn conversation(dir: &Path, reuse: bool) -> (Duration, u64, Vec<Turn>) {
+    let name = if reuse { "reuse-on" } else { "reuse-off" };
+    // The example config, greedy (temperature 0) so that both runs hold the
+    // same conversation and differ only in prefix reuse; a database per run.
+    let example = include_str!("../setter.example.toml");
+    let config = example
+        .replace("temperature = 0.3", "temperature = 0.0")
+        .replace("sqlite://setter.db", &format!("sqlite://{name}.db"));
+    assert_ne!(
+        config, example,
+        "the example config changed: update the benchmark"
+    );
+    let config_file = format!("{name}.toml");
+    std::fs::write(dir.join(&config_file), config).unwrap();
+    let (wall, rss, out) = run_with(
+        dir,
+        &[
+            "--config",
+            &config_file,
+            "chat",
+            "--new",
+            "--script",
+            "script.txt",
+            "--json",
+        ],
+        &[("SETTER_LOCAL_PREFIX_REUSE", if reuse { "1" } else { "0" })],
+    );
+    let turns = out
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .map(|r| Turn {
+            latency_ms: r["latency_ms"].as_f64().unwrap_or(0.0),
+            prompt_tps: r["speed"]["prompt_tokens_per_s"].as_f64().unwrap_or(0.0),
+            gen_tps: r["speed"]["gen_tokens_per_s"].as_f64().unwrap_or(0.0),
+            extract_ms: r["stage_us"]["extract"].as_u64().unwrap_or(0) / 1000,
+            reply_ms: r["stage_us"]["reply"].as_u64().unwrap_or(0) / 1000,
+            prompt_tokens: r["tokens"]["prompt"].as_u64().unwrap_or(0),
+            reply: r["reply"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect();
+    (wall, rss, turns)
+}
+
+/// Section 2: the embedded model over a scripted 6-turn conversation, each
+/// run in a new process: with prefix reuse on (per-turn latency, tokens/s,
+/// peak RSS), then off, and the ratio. `None` when skipped.
+pub fn local_model(dir: &Path) -> Option<String> {
+    println!("## Embedded model: scripted 6-turn conversation, prefix reuse on and off\n");
+    if !cfg!(feature = "local") {
+        println!("Skipped: built without the `local` feature (run `cargo bench --bench core`).\n");
+        return None;
+    }
     let (_, _, path) = run(dir, &["model", "path"]);
     let path = path.trim();
     if path.is_empty() || !Path::new(path).is_file() {
-        println!("Skipped: no local model in this binary or on disk (`cargo bench --bench core` after `setter model pull`).");
-        return;
+        println!("Skipped: no local model on disk (`setter model pull`, then `cargo bench --bench core`).\n");
+        return None;
     }
-    let script = "hi, I run a roofing company and we miss calls from leads at night\n\
-                  about 6 guys, we do maybe 60k a month\n\
-                  honestly I just want every lead called back within 5 minutes\n\
-                  we'd want to start in 2 weeks\n\
-                  I'm the owner, it's my call\n\
-                  how much is it?\n";
-    std::fs::write(dir.join("script.txt"), script).unwrap();
-    let (wall, rss, out) = run(dir, &["chat", "--new", "--script", "script.txt", "--json"]);
-    println!("| turn | latency | prompt tok/s | generation tok/s | extract ms | reply ms |\n|---|---|---|---|---|---|");
-    for line in out.lines() {
-        let Ok(r) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        println!(
-            "| {} | {:.1} s | {:.1} | {:.1} | {} | {} |",
-            r["turn"],
-            r["latency_ms"].as_f64().unwrap_or(0.0) / 1000.0,
-            r["speed"]["prompt_tokens_per_s"].as_f64().unwrap_or(0.0),
-            r["speed"]["gen_tokens_per_s"].as_f64().unwrap_or(0.0),
-            r["stage_us"]["extract"].as_u64().unwrap_or(0) / 1000,
-            r["stage_us"]["reply"].as_u64().unwrap_or(0) / 1000,
-        );
+    std::fs::write(dir.join("script.txt"), SCRIPT).unwrap();
+    println!("Reuse on…");
+    let (on_wall, on_rss, on) = conversation(dir, true);
+    println!("Reuse off…");
+    let (off_wall, off_rss, off) = conversation(dir, false);
+    if on.is_empty() || off.is_empty() {
+        println!("Skipped: `setter chat` produced no turns (run it by hand to see why).\n");
+        return None;
     }
-    println!(
-        "\nWhole process (load + 6 turns): {:.1} s; peak RSS {rss} MB.",
-        wall.as_secs_f64()
+    let mut out = String::from(
+        "Prefix reuse on (the default):\n\n\
+         | turn | latency | prompt tok/s | generation tok/s | extract ms | reply ms |\n\
+         |---|---|---|---|---|---|\n",
     );
+    let label = |i: usize| {
+        if i == 0 {
+            "1 (cold)".to_string()
+        } else {
+            (i + 1).to_string()
+        }
+    };
+    for (i, t) in on.iter().enumerate() {
+        out.push_str(&format!(
+            "| {} | {:.1} s | {:.1} | {:.1} | {} | {} |\n",
+            label(i),
+            t.latency_ms / 1000.0,
+            t.prompt_tps,
+            t.gen_tps,
+            t.extract_ms,
+            t.reply_ms,
+        ));
+    }
+    out.push_str(&format!(
+        "\nWhole process (model load + {} turns): {:.1} s; peak RSS {on_rss} MB.\n\n\
+         Reuse on vs off (`SETTER_LOCAL_PREFIX_REUSE=0`), same script, greedy decoding, a new process each:\n\n\
+         | turn | prompt tokens | reuse on | reuse off | off / on |\n|---|---|---|---|---|\n",
+        on.len(),
+        on_wall.as_secs_f64()
+    ));
+    for (i, (a, b)) in on.iter().zip(&off).enumerate() {
+        out.push_str(&format!(
+            "| {} | {} | {:.1} s | {:.1} s | {:.2}× |\n",
+            label(i),
+            a.prompt_tokens,
+            a.latency_ms / 1000.0,
+            b.latency_ms / 1000.0,
+            b.latency_ms / a.latency_ms.max(1.0)
+        ));
+    }
+    let warm = |turns: &[Turn]| turns.iter().skip(1).map(|t| t.latency_ms).sum::<f64>();
+    let (warm_on, warm_off) = (warm(&on), warm(&off));
+    let same = on
+        .iter()
+        .zip(&off)
+        .filter(|(a, b)| a.reply == b.reply)
+        .count();
+    out.push_str(&format!(
+        "| warm turns 2–{} (sum) | | {:.1} s | {:.1} s | **{:.2}×** |\n\n\
+         Whole process: reuse on {:.1} s, off {:.1} s ({:.2}×); peak RSS on {on_rss} MB, off {off_rss} MB. \
+         Replies identical in both runs: {same} of {}.",
+        on.len(),
+        warm_on / 1000.0,
+        warm_off / 1000.0,
+        warm_off / warm_on.max(1.0),
+        on_wall.as_secs_f64(),
+        off_wall.as_secs_f64(),
+        off_wall.as_secs_f64() / on_wall.as_secs_f64().max(1e-9),
+        on.len().min(off.len()),
+    ));
+    Some(out)
 }

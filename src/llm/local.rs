@@ -46,6 +46,21 @@ const SLOT_FREE: usize = 1;
 /// Candidates checked against the grammar when the greedy token is not allowed.
 const GRAMMAR_TOP_K: usize = 64;
 
+/// Set to `0` (or `false`, `off`, `no`) to turn KV prefix reuse off: every
+/// call then clears its slot's cache and evaluates the whole prompt from
+/// scratch. Read once, when a process loads the engine. On by default; off
+/// exists to measure what reuse saves (`cargo bench --bench core` runs the
+/// scripted conversation both ways).
+pub const PREFIX_REUSE_ENV: &str = "SETTER_LOCAL_PREFIX_REUSE";
+
+/// Whether a [`PREFIX_REUSE_ENV`] value leaves prefix reuse on.
+fn prefix_reuse_enabled(value: Option<&str>) -> bool {
+    !matches!(
+        value.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+        Some("0" | "false" | "off" | "no")
+    )
+}
+
 /// llama.cpp's backend may be initialised once per process.
 static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
 /// Loaded engines by model path, so several agents in one process share one copy.
@@ -191,6 +206,8 @@ struct Engine {
     skeletons: HashMap<String, Option<Vec<Step>>>,
     n_ctx: u32,
     seed: u32,
+    /// Keep the evaluated prefix between calls (see [`PREFIX_REUSE_ENV`]).
+    prefix_reuse: bool,
 }
 
 impl Engine {
@@ -230,7 +247,8 @@ impl Engine {
                 cached: Vec::new(),
             });
         }
-        tracing::info!(path = %path.display(), n_ctx, threads, secs = started.elapsed().as_secs_f64(), "local model loaded");
+        let prefix_reuse = prefix_reuse_enabled(std::env::var(PREFIX_REUSE_ENV).ok().as_deref());
+        tracing::info!(path = %path.display(), n_ctx, threads, prefix_reuse, secs = started.elapsed().as_secs_f64(), "local model loaded");
         Ok(Engine {
             model,
             template,
@@ -242,6 +260,7 @@ impl Engine {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.subsec_nanos())
                 .unwrap_or(42),
+            prefix_reuse,
         })
     }
 
@@ -372,16 +391,21 @@ impl Engine {
             }
         };
 
+        let reuse = self.prefix_reuse;
         let slot = &mut self.slots[slot_index];
 
-        // Prefix reuse: keep what the cache already holds of this prompt. At
-        // least one token is always evaluated, to get fresh logits.
-        let mut keep = slot
-            .cached
-            .iter()
-            .zip(&tokens)
-            .take_while(|(a, b)| a == b)
-            .count();
+        // Prefix reuse: keep what the cache already holds of this prompt (none
+        // of it with reuse off). At least one token is always evaluated, to
+        // get fresh logits.
+        let mut keep = if reuse {
+            slot.cached
+                .iter()
+                .zip(&tokens)
+                .take_while(|(a, b)| a == b)
+                .count()
+        } else {
+            0
+        };
         keep = keep.min(tokens.len() - 1);
         if keep < slot.cached.len() {
             let removed = slot
@@ -769,4 +793,19 @@ fn argmax(logits: &[f32]) -> LlamaToken {
         }
     }
     LlamaToken(best as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_reuse_enabled;
+
+    #[test]
+    fn prefix_reuse_is_on_unless_turned_off() {
+        for on in [None, Some("1"), Some("yes"), Some(""), Some("on")] {
+            assert!(prefix_reuse_enabled(on), "{on:?}");
+        }
+        for off in ["0", "false", "OFF", " no "] {
+            assert!(!prefix_reuse_enabled(Some(off)), "{off:?}");
+        }
+    }
 }
