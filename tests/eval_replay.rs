@@ -320,3 +320,127 @@ async fn diff_against_shows_replies_and_metrics_that_moved() {
     assert!(stdout.is_empty(), "{stdout}");
     assert!(stderr.contains("use --mode replay"), "{stderr}");
 }
+
+/// Personas as TOML files: a model plays the lead after the scripted opening,
+/// up to `max_turns`; a silent persona stops after `silent_after`.
+#[tokio::test(flavor = "multi_thread")]
+async fn simulate_plays_personas_from_toml_files() {
+    let stub = Stub::start().await;
+    // Non-JSON calls in order: bot reply, simulated lead, bot reply, ...
+    stub.reply("Nice! What made you reach out?")
+        .reply("Lead: \"we miss calls at night\"")
+        .reply("Got it. What result do you want?")
+        .reply("more booked jobs")
+        .reply("Makes sense. When do you want it live?")
+        .reply("Hi! What made you reach out today?");
+    let env = Env::new(&stub, |_| {});
+    let suite = env.dir.path().join("suite");
+    std::fs::create_dir(&suite).unwrap();
+    std::fs::write(
+        suite.join("suite.toml"),
+        "config = \"../setter.toml\"\nmode = \"simulate\"\ncases = \".\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        suite.join("a-roofer.toml"),
+        r#"channel = "whatsapp"
+[persona]
+description = "You own a roofing company and miss calls."
+max_turns = 3
+[[turns]]
+role = "lead"
+text = "hi, saw your ad"
+[expect]
+assertions = [{ max_questions = 1 }]
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        suite.join("b-silent.toml"),
+        "[persona]\ndescription = \"You never answer.\"\nsilent_after = 1\n[[turns]]\nrole = \"lead\"\ntext = \"hey\"\n",
+    )
+    .unwrap();
+    std::fs::write(suite.join("c-broken.toml"), "[persona\n").unwrap();
+
+    let (code, stdout, r) = run(env.dir.path().to_path_buf(), &[]).await;
+    assert_eq!(code, 2, "the broken file is a data error: {stdout}");
+    assert_eq!(r["mode"], "simulate");
+    let leads: Vec<&str> = r["cases"][0]["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["lead"].as_str().unwrap())
+        .collect();
+    assert_eq!(r["cases"][0]["id"], "a-roofer");
+    assert_eq!(
+        leads,
+        vec![
+            "hi, saw your ad",
+            "we miss calls at night",
+            "more booked jobs"
+        ]
+    );
+    assert_eq!(r["cases"][1]["id"], "b-silent");
+    assert_eq!(r["cases"][1]["transcript"].as_array().unwrap().len(), 1);
+    assert_eq!(r["cases"][2]["status"], "error");
+    assert!(
+        r["cases"][2]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("c-broken.toml"),
+        "{}",
+        r["cases"][2]
+    );
+
+    // The simulator sees the persona, and the conversation with roles flipped.
+    let requests = stub.requests();
+    let sim = requests
+        .iter()
+        .find(|q| {
+            q["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .contains("You own a roofing company")
+        })
+        .unwrap();
+    assert_eq!(sim["messages"][1]["role"], "assistant");
+    assert_eq!(sim["messages"][1]["content"], "hi, saw your ad");
+    assert_eq!(sim["messages"][2]["role"], "user");
+    assert_eq!(
+        sim["messages"][2]["content"],
+        "Nice! What made you reach out?"
+    );
+    // 3 + 1 lead messages × (extraction + reply) + 2 simulated messages.
+    assert_eq!(requests.len(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repeat_reports_pass_hat_k_and_flaky_cases() {
+    let stub = Stub::start().await;
+    // Run 1: a passes; run 2: a fails. b has nothing to fail.
+    stub.reply("Here is the calendar.")
+        .reply("Hi there.")
+        .reply("Thanks.")
+        .reply("Hi there.");
+    let env = Env::new(&stub, |_| {});
+    let cases = r#"{"id":"a","turns":[{"role":"lead","text":"hello"}],"expect":{"assertions":[{"contains":"calendar"}]}}
+{"id":"b","turns":[{"role":"lead","text":"hi"}],"expect":{}}
+"#;
+    let (code, stdout, r) = run(
+        suite(&env, cases),
+        &["--repeat", "2", "--fail-under", "pass_hat_k=0.9"],
+    )
+    .await;
+    assert_eq!(code, 1, "pass^2 is under the gate: {stdout}");
+    assert_eq!(
+        r["repeat"],
+        json!({"k": 2, "pass_hat_k": 0.5, "flaky": ["a"]})
+    );
+    assert_eq!(r["metrics"]["pass_hat_k"], 0.5);
+    // The report's cases are the last run's.
+    assert_eq!(r["cases"][0]["status"], "fail");
+    assert!(
+        stdout.contains("repeat: every case run 2 times · pass^2 0.500 · flaky: a"),
+        "{stdout}"
+    );
+}

@@ -47,6 +47,10 @@ pub enum EvalCommand {
         /// and metrics moved from those prompts to the current ones (replay mode).
         #[arg(long, value_name = "DIR", conflicts_with = "baseline")]
         diff_against: Option<PathBuf>,
+        /// Run every case K times and report pass^k (cases that passed all K
+        /// times) and the flaky ones; meaningful with a live, sampling model.
+        #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: u32,
         /// No progress bar.
         #[arg(long)]
         no_progress: bool,
@@ -117,6 +121,7 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
             mode,
             judge,
             diff_against,
+            repeat,
             no_progress,
             report,
         } => {
@@ -147,7 +152,17 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
                 Some(dir) => Some(diffed_run(&loaded, &cases, &opts, dir).await.map(build)?),
                 None => None,
             };
+            let mut runs = Vec::new();
+            for _ in 1..repeat {
+                runs.push(build(run::run(loaded.clone(), &cases, opts.clone()).await?));
+            }
             let mut current = build(run::run(loaded, &cases, opts).await?);
+            if repeat > 1 {
+                runs.push(current.clone());
+                let rep = compare::repeat(&runs);
+                current.metrics.insert("pass_hat_k".into(), rep.pass_hat_k);
+                current.repeat = Some(rep);
+            }
             let baseline = match (&before, &diff_against) {
                 (Some(before), Some(dir)) => {
                     let name = format!("prompts {}", dir.display());

@@ -71,6 +71,29 @@ pub struct Case {
     pub notes: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// A simulated lead (`simulate` mode): the scripted lead turns open the
+    /// conversation, then a model playing this persona writes the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<Persona>,
+}
+
+/// Who a simulated lead is and how long they keep writing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Persona {
+    /// Who the lead is, what they want and how they write, for the model
+    /// playing them (second person: "You own a roofing company…").
+    pub description: String,
+    /// Lead messages in the whole conversation, scripted ones included.
+    #[serde(default = "default_max_turns")]
+    pub max_turns: u32,
+    /// The lead stops answering after this many messages (a silent lead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silent_after: Option<u32>,
+}
+
+fn default_max_turns() -> u32 {
+    4
 }
 
 /// A line (or case) that could not be used, with where it is.
@@ -145,11 +168,54 @@ pub fn parse_cases(name: &str, text: &str) -> CaseFile {
     out
 }
 
-/// Reads and parses a JSONL file; an unreadable file is an `Err`.
+/// Reads a JSONL file, or a directory of one-case TOML files (personas);
+/// an unreadable file is an `Err`.
 pub fn load_cases(path: &Path) -> Result<CaseFile, String> {
+    if path.is_dir() {
+        return load_toml_cases(path);
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(parse_cases(&path.display().to_string(), &text))
+}
+
+/// Every `*.toml` in `dir` but `suite.toml`, in name order, one case each;
+/// `id` defaults to the file stem.
+fn load_toml_cases(dir: &Path) -> Result<CaseFile, String> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "suite.toml"))
+        .collect();
+    paths.sort();
+    let mut out = CaseFile::default();
+    for path in paths {
+        let location = path.display().to_string();
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parsed = std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| toml::from_str::<toml::Table>(&text).map_err(|e| e.to_string()))
+            .and_then(|mut table| {
+                table
+                    .entry("id")
+                    .or_insert_with(|| toml::Value::String(stem.clone()));
+                let json = serde_json::to_value(table).map_err(|e| e.to_string())?;
+                serde_json::from_value::<Case>(json).map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok(case) => out.cases.push((case, location)),
+            Err(message) => out.errors.push(CaseError {
+                id: stem,
+                location,
+                message,
+            }),
+        }
+    }
+    Ok(out)
 }
 
 /// Slot names in `expect.slots` or its assertions that the framework does not have.

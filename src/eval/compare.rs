@@ -135,6 +135,43 @@ pub fn prompt_diff(against: &str, before: &Report, after: &Report) -> PromptDiff
     d
 }
 
+/// The same cases run k times (`--repeat k`): how many passed every time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Repeat {
+    pub k: u32,
+    /// Cases that passed in all k runs / cases that ran (not errored) in all.
+    pub pass_hat_k: Option<f64>,
+    /// Cases that passed in some runs and failed in others.
+    pub flaky: Vec<String>,
+}
+
+/// pass^k over `runs` (the same cases each time).
+pub fn repeat(runs: &[Report]) -> Repeat {
+    let mut passes: BTreeMap<&str, (u32, bool)> = BTreeMap::new();
+    for r in runs {
+        for c in &r.cases {
+            let e = passes.entry(c.id.as_str()).or_insert((0, false));
+            match c.status {
+                Status::Pass => e.0 += 1,
+                Status::Error => e.1 = true,
+                Status::Fail => {}
+            }
+        }
+    }
+    let k = runs.len() as u32;
+    let scored: Vec<_> = passes.iter().filter(|(_, (_, errored))| !errored).collect();
+    let all = scored.iter().filter(|(_, (n, _))| *n == k).count();
+    Repeat {
+        k,
+        pass_hat_k: super::metrics::ratio(all as f64, scored.len() as f64),
+        flaky: scored
+            .iter()
+            .filter(|(_, (n, _))| *n > 0 && *n < k)
+            .map(|(id, _)| id.to_string())
+            .collect(),
+    }
+}
+
 pub fn compare(report: &Report, base: &Baseline) -> Comparison {
     let deltas = report
         .metrics

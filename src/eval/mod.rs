@@ -18,6 +18,7 @@ pub mod compare;
 pub mod metrics;
 pub mod report;
 pub mod run;
+pub mod simulate;
 
 use cadence::{Cadence, CheckResult, CheckStatus, TurnTrace};
 use case::Expect;
@@ -61,6 +62,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "assertion_pass_rate",
     "single_question_rate",
     "budget_timing_rate",
+    "pass_hat_k",
 ];
 
 /// How a suite's cases are run.
@@ -73,6 +75,9 @@ pub enum Mode {
     /// Also regenerate every reply with the current prompts and config, and
     /// run the per-turn assertions on them.
     Replay,
+    /// Like replay, but after the scripted opening a model plays the lead
+    /// (each case's `persona`) for up to `max_turns` lead messages.
+    Simulate,
 }
 
 impl Mode {
@@ -80,6 +85,7 @@ impl Mode {
         match self {
             Mode::Offline => "offline",
             Mode::Replay => "replay",
+            Mode::Simulate => "simulate",
         }
     }
 
@@ -216,6 +222,9 @@ pub struct Report {
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<compare::Comparison>,
+    /// pass^k with `--repeat k`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<compare::Repeat>,
     /// Replies that changed against `--diff-against` prompts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_diff: Option<compare::PromptDiff>,
@@ -330,6 +339,7 @@ impl Report {
             warnings,
             comparison: None,
             prompt_diff: None,
+            repeat: None,
             gates: Vec::new(),
         }
     }

@@ -11,7 +11,8 @@
 
 use super::assertion::{Assertion, Check};
 use super::cadence::{CheckResult, CheckStatus, TurnTrace};
-use super::case::{Case, Expect, Role};
+use super::case::{Case, Expect, Role, Turn};
+use super::simulate;
 use super::{CaseUsage, Error, Mode, Outcome};
 use crate::agent::{topics, Agent, Inbound, Outcome as TurnOutcome, TurnReport};
 use crate::config::{Framework, Loaded};
@@ -59,7 +60,11 @@ struct Runner {
     mode: Mode,
     framework: Framework,
     budget_from: u32,
-    judge: Option<Arc<dyn ChatModel>>,
+    /// Plays simulated leads and judges replies.
+    model: Arc<dyn ChatModel>,
+    judge: bool,
+    business: String,
+    temperature: f32,
 }
 
 /// Runs every case; a case that fails to run becomes an errored outcome.
@@ -81,7 +86,10 @@ pub async fn run(
         mode: opts.mode,
         framework: loaded.framework.clone(),
         budget_from: loaded.config.qualification.budget_not_before_message,
-        judge: opts.judge.then(|| model.clone()),
+        judge: opts.judge,
+        business: loaded.config.offer.name.clone(),
+        temperature: loaded.config.llm.temperature,
+        model: model.clone(),
         agent: Agent::new(Arc::new(loaded), model, store.clone(), Arc::new(prompts))?,
     };
 
@@ -151,35 +159,55 @@ impl Runner {
         let mut usage = CaseUsage::default();
         let mut trace = Vec::new();
         let mut last: Option<TurnReport> = None;
-        let mut message = 0;
-        for (i, turn) in case.turns.iter().enumerate() {
-            if turn.role != Role::Lead {
-                continue;
-            }
-            message += 1;
-            // Offline keeps the setter turn that answered this message (empty
-            // when the lead wrote again first) and never calls the reply model.
-            let recorded = (self.mode == Mode::Offline).then(|| match case.turns.get(i + 1) {
-                Some(next) if next.role == Role::Setter => next.text.clone(),
-                _ => String::new(),
-            });
+        let scripted: Vec<(usize, &Turn)> = case
+            .turns
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.role == Role::Lead)
+            .collect();
+        let mut at = START_MS;
+        for message in 1.. {
+            let (text, recorded, label) = match scripted.get(message as usize - 1) {
+                Some(&(i, turn)) => {
+                    at = turn.at.unwrap_or(START_MS + i as i64 * TURN_GAP_MS);
+                    // Offline keeps the setter turn that answered this message
+                    // (empty when the lead wrote again first): no reply call.
+                    let recorded =
+                        (self.mode == Mode::Offline).then(|| match case.turns.get(i + 1) {
+                            Some(next) if next.role == Role::Setter => next.text.clone(),
+                            _ => String::new(),
+                        });
+                    (turn.text.clone(), recorded, format!("turn {}", i + 1))
+                }
+                None => {
+                    let label = format!("simulated lead message {message}");
+                    match self.simulated(case, message, &trace).await {
+                        Ok(Some(text)) => {
+                            at += 2 * TURN_GAP_MS;
+                            (text, None, label)
+                        }
+                        Ok(None) => break,
+                        Err(e) => return Err(format!("{label}: {e}")),
+                    }
+                }
+            };
             let inbound = Inbound {
-                text: turn.text.clone(),
+                text: text.clone(),
                 external_id: None,
-                at: turn.at.unwrap_or(START_MS + i as i64 * TURN_GAP_MS),
+                at,
             };
             let report = match self.agent.turn_with(&lead, inbound, recorded).await {
                 Ok(TurnOutcome::Replied(report)) => *report,
                 Ok(TurnOutcome::Duplicate) => {
-                    return Err(format!("turn {}: stored as a duplicate", i + 1))
+                    return Err(format!("{label}: stored as a duplicate"))
                 }
-                Err(e) => return Err(format!("turn {}: {e}", i + 1)),
+                Err(e) => return Err(format!("{label}: {e}")),
             };
             usage.prompt_tokens += report.tokens.prompt as u64;
             usage.completion_tokens += report.tokens.completion as u64;
             usage.latency_ms.push(report.latency_ms);
             if self.mode.regenerates() {
-                trace.push(self.trace(message, &turn.text, &report));
+                trace.push(self.trace(message, &text, &report));
             }
             last = Some(report);
         }
@@ -195,6 +223,34 @@ impl Runner {
             trace,
             checks,
         })
+    }
+
+    /// The simulated lead's message number `message`, or `None` when the
+    /// conversation is over (not simulating, persona silent or out of turns).
+    async fn simulated(
+        &self,
+        case: &Case,
+        message: u32,
+        trace: &[TurnTrace],
+    ) -> Result<Option<String>, crate::llm::Error> {
+        let Some(persona) = case
+            .persona
+            .as_ref()
+            .filter(|_| self.mode == Mode::Simulate)
+        else {
+            return Ok(None);
+        };
+        if message > persona.max_turns || persona.silent_after.is_some_and(|s| message > s) {
+            return Ok(None);
+        }
+        simulate::next_message(
+            self.model.as_ref(),
+            &self.business,
+            persona,
+            trace,
+            self.temperature,
+        )
+        .await
     }
 
     fn trace(&self, message: u32, lead: &str, r: &TurnReport) -> TurnTrace {
@@ -244,10 +300,10 @@ impl Runner {
             }
             for t in targets {
                 // None: skipped; Some((ok, why)).
-                let verdict = match (&a.check, &self.judge) {
-                    (Check::Judge(_), None) => None,
-                    (Check::Judge(rubric), Some(model)) => {
-                        Some(judge(model.as_ref(), rubric, trace, t.message).await?)
+                let verdict = match &a.check {
+                    Check::Judge(_) if !self.judge => None,
+                    Check::Judge(rubric) => {
+                        Some(judge(self.model.as_ref(), rubric, trace, t.message).await?)
                     }
                     _ => Some(match a.check(&self.framework, &t.reply) {
                         Ok(()) => (true, String::new()),

@@ -120,6 +120,9 @@ pub fn render(r: &Report) -> String {
             u.latency_p95_ms.unwrap_or(0)
         );
     }
+    if let Some(rep) = &r.repeat {
+        let _ = writeln!(o, "<p>{}</p>", esc(&super::repeat_line(rep)));
+    }
     if let Some(c) = &r.cadence {
         let _ = writeln!(o, "<p>{}</p>", esc(&super::cadence_line(c)));
     }

@@ -101,6 +101,9 @@ pub fn render(r: &Report) -> String {
         num(d.fit.accuracy),
         num(d.intent.accuracy)
     );
+    if let Some(rep) = &r.repeat {
+        let _ = writeln!(o, "\n{}", super::repeat_line(rep));
+    }
     if let Some(c) = &r.cadence {
         let _ = writeln!(o, "\n{}", super::cadence_line(c));
     }

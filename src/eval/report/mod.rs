@@ -67,3 +67,18 @@ pub fn cadence_line(c: &super::cadence::Cadence) -> String {
         c.checks_skipped
     )
 }
+
+/// One line on `--repeat k`.
+pub fn repeat_line(r: &super::compare::Repeat) -> String {
+    let flaky = if r.flaky.is_empty() {
+        "none".to_string()
+    } else {
+        r.flaky.join(", ")
+    };
+    format!(
+        "repeat: every case run {} times · pass^{} {} · flaky: {flaky}",
+        r.k,
+        r.k,
+        num(r.pass_hat_k)
+    )
+}

@@ -138,6 +138,9 @@ pub fn render(r: &Report) -> String {
         );
     }
 
+    if let Some(rep) = &r.repeat {
+        let _ = writeln!(o, "{}", super::repeat_line(rep));
+    }
     if let Some(c) = &r.cadence {
         let _ = writeln!(o, "{}", super::cadence_line(c));
     }
