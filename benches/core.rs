@@ -3,9 +3,13 @@
 //! and (2) the embedded model's latency and memory (when present), with
 //! prefix reuse on and off.
 //!
-//! Run: `cargo bench --bench core` (prints Markdown tables for
-//! docs/benchmarks.md; `--no-default-features` skips the model section). Not a test: nothing here asserts
-//! a time. All network traffic goes to 127.0.0.1 and is bounded.
+//! Run: `cargo bench --bench core` (`--no-default-features` skips the model
+//! section). It prints Markdown tables, headed by the machine (cores, CPU,
+//! RAM), the date and the command, and rewrites the matching generated blocks
+//! of docs/benchmarks.md (between `<!-- bench:NAME -->` and
+//! `<!-- /bench:NAME -->`); the prose around them is written by hand.
+//! `SETTER_BENCH_DOCS=0` only prints. Not a test: nothing here asserts a
+//! time. All network traffic goes to 127.0.0.1 and is bounded.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -23,6 +27,10 @@ use std::time::{Duration, Instant};
 
 /// Measured turns per row (one per lead) and raw round trips.
 const SAMPLES: usize = 100;
+/// Stored messages per lead before the measured turn, one row each.
+const HISTORIES: [usize; 3] = [2, 20, 200];
+/// Turns the turn benchmark runs in all: two models, every row, fill + measured.
+const TURNS_RUN: usize = 2 * SAMPLES * (HISTORIES[0] / 2 + HISTORIES[1] / 2 + HISTORIES[2] / 2 + 3);
 
 /// An in-process model that answers instantly: all-null facts, a fixed reply.
 struct InstantModel;
@@ -146,13 +154,110 @@ fn rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// The benchmarked machine, date and command, for the head of the results.
+fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let ram_kb: u64 = read("/proc/meminfo")
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0);
+    let os = read("/etc/os-release")
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap_or_else(|| std::env::consts::OS.into());
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "rustc (version unknown)".into());
+    let command = if cfg!(feature = "local") {
+        "cargo bench --bench core"
+    } else {
+        "cargo bench --bench core --no-default-features"
+    };
+    format!(
+        "Machine: {cores} cores ({cpu}), {:.1} GiB RAM, {os}, {rustc}. Date: {} (UTC). \
+         Command: `{command}`.",
+        ram_kb as f64 / (1024.0 * 1024.0),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M"),
+    )
+}
+
+/// Replaces each `<!-- bench:NAME -->…<!-- /bench:NAME -->` block of `doc`
+/// with the generated text for NAME; blocks with no new text stay as they are.
+fn fill_blocks(doc: &str, blocks: &[(&str, String)]) -> String {
+    let mut out = doc.to_string();
+    for (name, text) in blocks {
+        let (open, close) = (
+            format!("<!-- bench:{name} -->"),
+            format!("<!-- /bench:{name} -->"),
+        );
+        let (Some(start), Some(end)) = (out.find(&open), out.find(&close)) else {
+            continue;
+        };
+        if end < start {
+            continue;
+        }
+        let inner = start + open.len();
+        out.replace_range(inner..end, &format!("\n{}\n", text.trim()));
+    }
+    out
+}
+
+/// Prints a generated section as it is produced and keeps it for the docs.
+struct Results(Vec<(&'static str, String)>);
+
+impl Results {
+    fn add(&mut self, name: &'static str, text: String) {
+        println!("{text}\n");
+        self.keep(name, text);
+    }
+
+    /// Keeps a section already printed piece by piece.
+    fn keep(&mut self, name: &'static str, text: String) {
+        self.0.push((name, text));
+    }
+
+    fn write_docs(&self) {
+        if std::env::var("SETTER_BENCH_DOCS").is_ok_and(|v| v == "0") {
+            return;
+        }
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/benchmarks.md");
+        let Ok(doc) = std::fs::read_to_string(&path) else {
+            return;
+        };
+        let filled = fill_blocks(&doc, &self.0);
+        if filled != doc {
+            std::fs::write(&path, filled).unwrap();
+            println!("Updated the generated blocks of {}.", path.display());
+        }
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let rss_idle = rss_kb();
+    let mut results = Results(Vec::new());
+    results.add("machine", machine());
     println!("## Turn overhead (instant model), {SAMPLES} leads per row\n");
-    println!("| model | stored messages | p50 ms | p99 ms | load % | extract % | decide % | reply % | persist % |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut table = String::from(
+        "| model | stored messages | p50 ms | p99 ms | load % | extract % | decide % | reply % | persist % |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    print!("{table}");
     std::fs::create_dir_all(dir.path().join("fake")).unwrap();
     std::fs::create_dir_all(dir.path().join("http")).unwrap();
     let fake = agent(&dir.path().join("fake"), Arc::new(InstantModel)).await;
@@ -164,30 +269,41 @@ async fn main() {
         Arc::new(setter::llm::openai::OpenAiModel::from_config(&llm).unwrap());
     let over_http = agent(&dir.path().join("http"), http).await;
     let mut summary = Vec::new();
-    for history in [2, 20, 200] {
-        let row = |name: &str, p50: f64, p99: f64, share: [f64; 5]| {
+    for history in HISTORIES {
+        let mut row = |name: &str, p50: f64, p99: f64, share: [f64; 5]| {
             let share: Vec<String> = share.iter().map(|v| format!("{v:.0}")).collect();
-            println!(
+            let line = format!(
                 "| {name} | {history} | {p50:.2} | {p99:.2} | {} |",
                 share.join(" | ")
             );
+            println!("{line}");
+            table.push_str(&line);
+            table.push('\n');
         };
         let (p50, p99, share) = turn_latency(&fake, history, "fake").await;
         row("in-process", p50, p99, share);
         let (h50, h99, share) = turn_latency(&over_http, history, "http").await;
         row("loopback HTTP stub", h50, h99, share);
-        summary.push((history, p50, h50));
+        summary.push((history, h50));
     }
-    println!("\nRaw HTTP round trip to the stub (p50): {raw:.3} ms; a turn makes 2 model calls.");
-    for (history, p50, h50) in summary {
+    let mut tail = String::new();
+    tail.push_str(&format!(
+        "\nRaw HTTP round trip to the stub (p50): {raw:.3} ms; a turn makes 2 model calls.\n\n\
+         | stored messages | Setter's own work per turn over HTTP (p50 minus 2 round trips) | ratio to the raw round trip |\n\
+         |---|---|---|\n"
+    ));
+    for (history, h50) in summary {
         let own = (h50 - 2.0 * raw).max(0.0);
-        println!(
-            "- {history} stored messages: Setter's own work ≈ {own:.2} ms per turn over HTTP (in-process {p50:.2} ms) = {:.1}× the raw round trip",
+        tail.push_str(&format!(
+            "| {history} | {own:.2} ms | {:.1}× |\n",
             own / raw
-        );
+        ));
     }
+    println!("{tail}");
+    table.push_str(&tail);
+    results.keep("turns", table);
 
-    println!("\n## Memory and storage\n");
+    println!("## Memory and storage\n");
     let store_dir = dir.path().join("leads");
     std::fs::create_dir_all(&store_dir).unwrap();
     let store = Store::open(&format!(
@@ -221,23 +337,24 @@ async fn main() {
         .filter_map(|e| e.ok()?.metadata().ok())
         .map(|m| m.len())
         .sum();
-    println!("| figure | value |\n|---|---|");
-    println!("| RSS at start (no local model) | {} MB |", rss_idle / 1024);
-    println!(
-        "| RSS before storing 10,000 leads (after turn benchmarks) | {} MB |",
-        before / 1024
-    );
-    println!(
-        "| RSS after 10,000 leads with one message each | {} MB |",
-        rss_kb() / 1024
-    );
-    println!(
-        "| database bytes per stored lead+message (incl. WAL, indexes) | {} |",
+    let memory = format!(
+        "| figure | value |\n|---|---|\n\
+         | RSS at start (no local model loaded) | {} MB |\n\
+         | RSS after the turn benchmarks ({} turns on {} leads) | {} MB |\n\
+         | RSS after storing 10,000 more leads with one message each | {} MB |\n\
+         | database bytes per stored lead + message (incl. WAL and indexes) | {} |",
+        rss_idle / 1024,
+        TURNS_RUN,
+        2 * SAMPLES * HISTORIES.len(),
+        before / 1024,
+        rss_kb() / 1024,
         db_bytes / 10_000
     );
+    results.add("memory", memory);
 
-    println!("{}", process::eval_throughput(dir.path()));
+    results.add("eval", process::eval_throughput(dir.path()));
     if let Some(model) = process::local_model(dir.path()) {
-        println!("{model}");
+        results.add("model", model);
     }
+    results.write_docs();
 }
