@@ -162,6 +162,7 @@ fn score_mode_reports_hand_computed_metrics_and_locates_bad_lines() {
     );
 
     let xml = std::fs::read_to_string(d.join("r.xml")).unwrap();
+    validate_junit(&xml);
     assert_eq!(xml.matches("<testcase ").count(), 4);
     assert_eq!(xml.matches("<failure ").count(), 3);
     assert_eq!(xml.matches("<error ").count(), 1);
@@ -377,4 +378,84 @@ async fn the_starter_suite_runs_offline_against_the_stub() {
     // Keyword disqualifiers are caught even with a model that finds nothing.
     let caught = r["detail"]["disqualifier"]["tp"].as_u64().unwrap();
     assert!(caught >= 5, "{caught} disqualifiers caught by keyword");
+}
+
+/// Checks JUnit XML against the rules of the JUnit schema CI servers read
+/// (Jenkins' junit-10.xsd): allowed children, required attributes, number
+/// and timestamp formats, and counts that match the test cases.
+fn validate_junit(xml: &str) {
+    let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let children = |n: roxmltree::Node<'_, '_>| -> Vec<String> {
+        n.children()
+            .filter(|c| c.is_element())
+            .map(|c| c.tag_name().name().to_string())
+            .collect()
+    };
+    let int = |n: roxmltree::Node<'_, '_>, a: &str| -> Option<u32> {
+        n.attribute(a).map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{a}=\"{v}\" is not an integer"))
+        })
+    };
+    let decimal = |n: roxmltree::Node<'_, '_>| {
+        if let Some(t) = n.attribute("time") {
+            assert!(t.parse::<f64>().is_ok(), "time=\"{t}\" is not a decimal");
+        }
+    };
+    decimal(root);
+    for suite in root.children().filter(|c| c.is_element()) {
+        assert_eq!(suite.tag_name().name(), "testsuite");
+        assert!(suite.attribute("name").is_some(), "testsuite needs a name");
+        let tests = int(suite, "tests").expect("testsuite needs tests");
+        decimal(suite);
+        if let Some(ts) = suite.attribute("timestamp") {
+            let ok = ts.len() == 19
+                && ts.char_indices().all(|(i, c)| match i {
+                    4 | 7 => c == '-',
+                    10 => c == 'T',
+                    13 | 16 => c == ':',
+                    _ => c.is_ascii_digit(),
+                });
+            assert!(ok, "timestamp \"{ts}\" is not yyyy-mm-ddThh:mm:ss");
+        }
+        let (mut cases, mut failures, mut errors) = (0, 0, 0);
+        for child in suite.children().filter(|c| c.is_element()) {
+            match child.tag_name().name() {
+                "properties" => {
+                    for p in child.children().filter(|c| c.is_element()) {
+                        assert_eq!(p.tag_name().name(), "property");
+                        assert!(p.attribute("name").is_some() && p.attribute("value").is_some());
+                    }
+                }
+                "testcase" => {
+                    cases += 1;
+                    assert!(child.attribute("name").is_some(), "testcase needs a name");
+                    decimal(child);
+                    for k in children(child) {
+                        match k.as_str() {
+                            "failure" => failures += 1,
+                            "error" => errors += 1,
+                            "skipped" | "system-out" | "system-err" => {}
+                            other => panic!("<{other}> is not allowed in <testcase>"),
+                        }
+                    }
+                }
+                "system-out" | "system-err" => {}
+                other => panic!("<{other}> is not allowed in <testsuite>"),
+            }
+        }
+        assert_eq!(tests, cases, "tests attribute");
+        assert_eq!(
+            int(suite, "failures").unwrap_or(0),
+            failures,
+            "failures attribute"
+        );
+        assert_eq!(
+            int(suite, "errors").unwrap_or(0),
+            errors,
+            "errors attribute"
+        );
+    }
 }

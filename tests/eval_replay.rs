@@ -79,7 +79,10 @@ async fn replay_regenerates_replies_and_checks_each_assertion() {
     stub.reply("Nice! When would you want this in place?")
         .reply("Got it. Is that costing you jobs? And how many?")
         .reply("Hi there! What made you reach out today?");
-    let env = Env::new(&stub, |_| {});
+    let env = Env::new(&stub, |c| {
+        c.llm.price_per_1k_prompt = 0.5;
+        c.llm.price_per_1k_completion = 1.0;
+    });
     let (code, stdout, r) = run(suite(&env, CASES), &[]).await;
     // Failing assertions fail cases; without gates the exit code stays 0.
     assert_eq!(code, 0, "{stdout}");
@@ -136,6 +139,9 @@ async fn replay_regenerates_replies_and_checks_each_assertion() {
     );
 
     // 8 checks, 1 skipped, 4 of the 7 decided passed (+1 in the other case).
+    // The stub reports 100 prompt + 20 completion tokens per call.
+    let cost = r["usage"]["cost_usd"].as_f64().unwrap();
+    assert!((cost - 6.0 * (0.1 * 0.5 + 0.02 * 1.0)).abs() < 1e-9, "{cost}");
     let m = &r["metrics"];
     assert_eq!(m["assertion_pass_rate"].as_f64(), Some(5.0 / 8.0));
     assert_eq!(m["single_question_rate"].as_f64(), Some(1.0));

@@ -101,6 +101,8 @@ impl Mode {
 pub struct CaseUsage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    #[serde(default)]
+    pub cost_usd: f64,
     /// Per lead turn, in milliseconds.
     pub latency_ms: Vec<i64>,
 }
@@ -184,6 +186,12 @@ pub struct Usage {
     pub turns: u32,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// From the `[llm]` prices (0 for the local model).
+    #[serde(default)]
+    pub cost_usd: f64,
+    /// Total cost over leads qualified in or out (regenerating modes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_qualified_lead_usd: Option<f64>,
     pub latency_p50_ms: Option<i64>,
     pub latency_p95_ms: Option<i64>,
 }
@@ -260,6 +268,7 @@ impl Report {
                 usage.turns += u.latency_ms.len() as u32;
                 usage.prompt_tokens += u.prompt_tokens;
                 usage.completion_tokens += u.completion_tokens;
+                usage.cost_usd += u.cost_usd;
                 latencies.extend(u.latency_ms.iter().copied());
             }
             let (status, diffs, error) = match &o.pred {
@@ -320,6 +329,10 @@ impl Report {
         );
         if let Some(c) = &cadence {
             named.extend(c.named().into_iter().map(|(k, v)| (k.to_string(), v)));
+        }
+        if let Some(c) = &cadence {
+            usage.cost_per_qualified_lead_usd =
+                metrics::ratio(usage.cost_usd, c.qualified_cases as f64);
         }
         if any_usage {
             usage.latency_p50_ms = metrics::percentile(&latencies, 50.0);

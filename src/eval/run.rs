@@ -205,6 +205,7 @@ impl Runner {
             };
             usage.prompt_tokens += report.tokens.prompt as u64;
             usage.completion_tokens += report.tokens.completion as u64;
+            usage.cost_usd += report.cost_usd;
             usage.latency_ms.push(report.latency_ms);
             if self.mode.regenerates() {
                 trace.push(self.trace(message, &text, &report));

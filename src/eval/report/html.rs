@@ -14,9 +14,9 @@ fn esc(s: &str) -> String {
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}\
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}\
 th:first-child,td:first-child{text-align:left}th{background:#f5f5f5}.alert{background:#fde8e8;border:1px solid #e0a0a0;\
-padding:.6rem 1rem;border-radius:4px}.pass{color:#1a7f37}.fail{color:#b42318}.error{color:#9a6700}.diag{background:#eef6ee}\
+padding:.6rem 1rem;border-radius:4px}.pass{color:#1a7f37}.fail{color:#b42318}.error{color:#9a6700}\
 ul.diffs{margin:.2rem 0 .8rem 1.2rem;padding:0}code{background:#f5f5f5;padding:0 .2rem}\
-table.chat td{text-align:left;vertical-align:top}tr.bad td{background:#fde8e8}";
+table.chat td{text-align:left;vertical-align:top}td.barcell{width:10rem}.bar{height:.7rem;background:#1a7f37}tr.bad td{background:#fde8e8}";
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
@@ -72,20 +72,21 @@ pub fn render(r: &Report) -> String {
     if !d.slots.is_empty() {
         let _ = writeln!(
             o,
-            "<h2>Slots</h2><table><tr><th>slot</th><th>tp</th><th>fp</th><th>fn</th><th>precision</th><th>recall</th><th>F1</th></tr>"
+            "<h2>Slots</h2><table><tr><th>slot</th><th>tp</th><th>fp</th><th>fn</th><th>precision</th><th>recall</th><th>F1</th><th></th></tr>"
         );
         for m in d.slots.iter().chain(std::iter::once(&d.slot_micro)) {
             let c = m.counts;
             let _ = writeln!(
                 o,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"barcell\"><div class=\"bar\" style=\"width:{:.0}%\"></div></td></tr>",
                 esc(&m.slot),
                 c.tp,
                 c.fp,
                 c.fn_,
                 num(m.precision),
                 num(m.recall),
-                num(m.f1)
+                num(m.f1),
+                m.f1.unwrap_or(0.0) * 100.0
             );
         }
         let _ = writeln!(
@@ -110,15 +111,7 @@ pub fn render(r: &Report) -> String {
         if dq.false_alarms.is_empty() { "none".to_string() } else { esc(&dq.false_alarms.join(", ")) }
     );
     if let Some(u) = &r.usage {
-        let _ = writeln!(
-            o,
-            "<p>Usage: {} turns · {} prompt + {} completion tokens · latency per turn p50 {} ms, p95 {} ms</p>",
-            u.turns,
-            u.prompt_tokens,
-            u.completion_tokens,
-            u.latency_p50_ms.unwrap_or(0),
-            u.latency_p95_ms.unwrap_or(0)
-        );
+        let _ = writeln!(o, "<p>{}</p>", esc(&super::usage_line(u)));
     }
     if let Some(rep) = &r.repeat {
         let _ = writeln!(o, "<p>{}</p>", esc(&super::repeat_line(rep)));
@@ -267,9 +260,20 @@ fn confusion(o: &mut String, name: &str, c: &ClassMetrics) {
     let _ = writeln!(o, "<th>none</th></tr>");
     for (i, l) in c.labels.iter().enumerate() {
         let _ = write!(o, "<tr><td>{}</td>", esc(l));
+        // A heat map: green on the diagonal, red off it, by share of the row.
+        let row: u32 = c.confusion[i].iter().sum::<u32>() + missing[i];
         for (j, n) in c.confusion[i].iter().enumerate() {
-            let class = if i == j { " class=\"diag\"" } else { "" };
-            let _ = write!(o, "<td{class}>{n}</td>");
+            let share = if row == 0 {
+                0.0
+            } else {
+                *n as f64 / row as f64
+            };
+            let rgb = if i == j { "26,127,55" } else { "180,35,24" };
+            let _ = write!(
+                o,
+                "<td style=\"background:rgba({rgb},{:.2})\">{n}</td>",
+                share * 0.6
+            );
         }
         let _ = writeln!(o, "<td>{}</td></tr>", missing[i]);
     }

@@ -49,7 +49,8 @@ pub fn render(r: &Report) -> String {
         s.failed,
         s.errored,
         secs(total_ms),
-        escape(&r.generated_at)
+        // The schema's timestamp has no zone designator; it is UTC.
+        escape(r.generated_at.trim_end_matches('Z'))
     );
     let _ = writeln!(o, "    <properties>");
     for (k, v) in &r.metrics {

@@ -108,15 +108,7 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "\n{}", super::cadence_line(c));
     }
     if let Some(u) = &r.usage {
-        let _ = writeln!(
-            o,
-            "\nUsage: {} turns, {} prompt + {} completion tokens, latency p50 {} ms / p95 {} ms",
-            u.turns,
-            u.prompt_tokens,
-            u.completion_tokens,
-            u.latency_p50_ms.unwrap_or(0),
-            u.latency_p95_ms.unwrap_or(0)
-        );
+        let _ = writeln!(o, "\n{}", super::usage_line(u));
     }
     if let Some(c) = cmp {
         let _ = writeln!(

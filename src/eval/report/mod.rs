@@ -82,3 +82,21 @@ pub fn repeat_line(r: &super::compare::Repeat) -> String {
         num(r.pass_hat_k)
     )
 }
+
+/// One line on tokens, cost and latency, for every human format.
+pub fn usage_line(u: &super::Usage) -> String {
+    let ms = |v: Option<i64>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "n/a".into());
+    let per_lead = u
+        .cost_per_qualified_lead_usd
+        .map(|c| format!(" (${c:.4} per lead qualified in or out)"))
+        .unwrap_or_default();
+    format!(
+        "usage: {} turns · tokens {} prompt + {} completion · cost ${:.4}{per_lead} · latency per turn p50 {} p95 {}",
+        u.turns,
+        u.prompt_tokens,
+        u.completion_tokens,
+        u.cost_usd,
+        ms(u.latency_p50_ms),
+        ms(u.latency_p95_ms)
+    )
+}

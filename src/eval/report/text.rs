@@ -126,16 +126,7 @@ pub fn render(r: &Report) -> String {
         }
     );
     if let Some(u) = &r.usage {
-        let ms = |v: Option<i64>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "n/a".into());
-        let _ = writeln!(
-            o,
-            "usage: {} turns · tokens {} prompt + {} completion · latency per turn p50 {} p95 {}",
-            u.turns,
-            u.prompt_tokens,
-            u.completion_tokens,
-            ms(u.latency_p50_ms),
-            ms(u.latency_p95_ms)
-        );
+        let _ = writeln!(o, "{}", super::usage_line(u));
     }
 
     if let Some(rep) = &r.repeat {
