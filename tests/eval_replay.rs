@@ -141,7 +141,10 @@ async fn replay_regenerates_replies_and_checks_each_assertion() {
     // 8 checks, 1 skipped, 4 of the 7 decided passed (+1 in the other case).
     // The stub reports 100 prompt + 20 completion tokens per call.
     let cost = r["usage"]["cost_usd"].as_f64().unwrap();
-    assert!((cost - 6.0 * (0.1 * 0.5 + 0.02 * 1.0)).abs() < 1e-9, "{cost}");
+    assert!(
+        (cost - 6.0 * (0.1 * 0.5 + 0.02 * 1.0)).abs() < 1e-9,
+        "{cost}"
+    );
     let m = &r["metrics"];
     assert_eq!(m["assertion_pass_rate"].as_f64(), Some(5.0 / 8.0));
     assert_eq!(m["single_question_rate"].as_f64(), Some(1.0));
@@ -448,5 +451,68 @@ async fn repeat_reports_pass_hat_k_and_flaky_cases() {
     assert!(
         stdout.contains("repeat: every case run 2 times · pass^2 0.500 · flaky: a"),
         "{stdout}"
+    );
+}
+
+/// A case can run with another framework or offer than the suite config's.
+#[tokio::test(flavor = "multi_thread")]
+async fn cases_override_framework_and_offer() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let cases = r#"{"id":"bant","framework":"bant","offer":{"name":"Acme Leads","price":500},"turns":[{"role":"lead","text":"I'm the owner, we need help"}],"expect":{"slots":{"authority":null,"need":null}}}
+{"id":"pif","turns":[{"role":"lead","text":"hello"}],"expect":{"slots":{"pain":null}}}
+{"id":"typo","framework":"bantt","turns":[{"role":"lead","text":"hello"}]}
+{"id":"bad-price","offer":{"price":-1},"turns":[{"role":"lead","text":"hello"}]}
+"#;
+    let (code, stdout, r) = run(suite(&env, cases), &[]).await;
+    assert_eq!(code, 2, "two bad overrides: {stdout}");
+    let requests = stub.requests();
+    // Slots are top-level properties of the extraction schema.
+    let has = |i: usize, slot: &str| {
+        requests[i]["response_format"]["json_schema"]["schema"]["properties"]
+            .get(slot)
+            .is_some()
+    };
+    assert!(has(0, "authority") && has(0, "need") && !has(0, "business"));
+    assert!(requests[1]["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Acme Leads"));
+    assert!(has(2, "business") && !has(2, "need"), "the suite's PIF");
+    let slots: Vec<&str> = r["detail"]["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["slot"].as_str().unwrap())
+        .collect();
+    assert!(
+        slots.contains(&"authority") && slots.contains(&"pain"),
+        "{slots:?}"
+    );
+    let error = |id: &str| {
+        r["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        error("typo").contains("qualification.framework"),
+        "{}",
+        error("typo")
+    );
+    assert!(
+        error("typo").starts_with("suite/cases.jsonl:3: "),
+        "{}",
+        error("typo")
+    );
+    assert!(
+        error("bad-price").contains("offer.price: must be a number >= 0"),
+        "{}",
+        error("bad-price")
     );
 }

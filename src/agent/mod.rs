@@ -153,6 +153,11 @@ impl Agent {
         &self.store
     }
 
+    /// The configuration this agent runs with.
+    pub fn loaded(&self) -> &Loaded {
+        &self.loaded
+    }
+
     /// Answers one lead message. The message is stored first, so it is never
     /// lost even if a model call then fails.
     pub async fn turn(&self, lead: &Lead, inbound: Inbound) -> Result<Outcome> {

@@ -102,8 +102,7 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
     match cmd {
         EvalCommand::Score { gold, pred, report } => {
             let loaded = load_config(config).map_err(|e| Error::Data(format!("{e:#}")))?;
-            let rules = SlotRules::from_framework(&loaded.framework);
-            let (outcomes, warnings) = score_files(&gold, &pred, &rules)?;
+            let (outcomes, warnings, rules) = score_files(&gold, &pred, &loaded)?;
             let name = gold
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -127,9 +126,8 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
         } => {
             let suite = Suite::load(&suite).map_err(Error::Data)?;
             let loaded = suite_config(&suite)?;
-            let rules = SlotRules::from_framework(&loaded.framework);
             let file = case::load_cases(&suite.cases_path()).map_err(Error::Data)?;
-            let (cases, errored) = checked(file, &rules, "expect");
+            let (cases, errored, rules) = checked(file, &loaded);
             let settings = match cassette_path
                 .or_else(|| suite.file.cassette.as_ref().map(|p| suite.dir.join(p)))
             {
@@ -203,9 +201,47 @@ fn cassette_settings(path: PathBuf) -> Result<cassette::Settings, Error> {
     Ok(cassette::Settings { path, mode })
 }
 
-/// Good cases with known slot names, plus errored outcomes for bad lines and
-/// cases naming unknown slots.
-fn checked(file: CaseFile, rules: &SlotRules, what: &str) -> (Vec<(Case, String)>, Vec<Outcome>) {
+/// Good cases, errored outcomes for bad lines, bad per-case overrides and
+/// unknown slot names, and the slot rules of every framework the cases use.
+fn checked(file: CaseFile, loaded: &Loaded) -> (Vec<(Case, String)>, Vec<Outcome>, SlotRules) {
+    let base = SlotRules::from_framework(&loaded.framework);
+    let mut rules = base.clone();
+    let mut errored: Vec<Outcome> = file
+        .errors
+        .into_iter()
+        .map(|e| Outcome::errored(e.id.clone(), Some(e.location.clone()), e.to_string()))
+        .collect();
+    let mut cases = Vec::new();
+    for (c, location) in file.cases {
+        let checked = if c.uses_suite_config() {
+            case::check_slots(&c, &base.order, &location, "expect").map_err(|e| e.message)
+        } else {
+            c.config(loaded).and_then(|l| {
+                let own = SlotRules::from_framework(&l.framework);
+                rules.merge(&own);
+                case::check_slots(&c, &own.order, &location, "expect").map_err(|e| e.message)
+            })
+        };
+        match checked {
+            Ok(()) => cases.push((c, location)),
+            Err(message) => {
+                let message = format!("{location}: {message}");
+                let mut o = Outcome::errored(c.id.clone(), Some(location), message);
+                o.gold = Some(c.expect.clone());
+                errored.push(o);
+            }
+        }
+    }
+    (cases, errored, rules)
+}
+
+/// Good cases whose slot names `rules` knows, plus errored outcomes for bad
+/// lines and unknown slots.
+fn checked_against(
+    file: CaseFile,
+    rules: &SlotRules,
+    what: &str,
+) -> (Vec<(Case, String)>, Vec<Outcome>) {
     let mut errored: Vec<Outcome> = file
         .errors
         .into_iter()
@@ -229,16 +265,13 @@ fn checked(file: CaseFile, rules: &SlotRules, what: &str) -> (Vec<(Case, String)
 fn score_files(
     gold: &Path,
     pred: &Path,
-    rules: &SlotRules,
-) -> Result<(Vec<Outcome>, Vec<String>), Error> {
-    let (gold_cases, mut errored) = checked(
-        case::load_cases(gold).map_err(Error::Data)?,
-        rules,
-        "expect",
-    );
-    let (pred_cases, pred_errors) = checked(
+    loaded: &Loaded,
+) -> Result<(Vec<Outcome>, Vec<String>, SlotRules), Error> {
+    let (gold_cases, mut errored, rules) =
+        checked(case::load_cases(gold).map_err(Error::Data)?, loaded);
+    let (pred_cases, pred_errors) = checked_against(
         case::load_cases(pred).map_err(Error::Data)?,
-        rules,
+        &rules,
         "predicted expect",
     );
     // Index by id: a linear search per case made 10,000 cases quadratic.
@@ -286,7 +319,7 @@ fn score_files(
         }
     }
     outcomes.append(&mut errored);
-    Ok((outcomes, warnings))
+    Ok((outcomes, warnings, rules))
 }
 
 /// The same run with the prompts in `dir` (`--diff-against`).

@@ -6,6 +6,7 @@
 
 use super::assertion::Assertion;
 use super::Mode;
+use crate::config::Loaded;
 use crate::lead::{Channel, Level, Tier};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -62,6 +63,12 @@ pub struct Case {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
+    /// Run this case with another framework than the suite config's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    /// Override some of the suite config's `[offer]` for this case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<OfferPatch>,
     #[serde(default)]
     pub turns: Vec<Turn>,
     #[serde(default)]
@@ -75,6 +82,62 @@ pub struct Case {
     /// conversation, then a model playing this persona writes the rest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persona: Option<Persona>,
+}
+
+/// Fields of `[offer]` a case replaces; the rest come from the suite config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_url: Option<String>,
+}
+
+impl Case {
+    /// Whether the case runs with the suite config as it is.
+    pub fn uses_suite_config(&self) -> bool {
+        self.framework.is_none() && self.offer.is_none()
+    }
+
+    /// The suite config with this case's framework and offer overrides,
+    /// validated like a `setter.toml` (errors name the key).
+    pub fn config(&self, suite: &Loaded) -> Result<Loaded, String> {
+        if self.uses_suite_config() {
+            return Ok(suite.clone());
+        }
+        let mut config = suite.config.clone();
+        if let Some(f) = &self.framework {
+            config.qualification.framework = f.clone();
+        }
+        if let Some(p) = &self.offer {
+            let o = &mut config.offer;
+            let set = |field: &mut String, v: &Option<String>| {
+                if let Some(v) = v {
+                    field.clone_from(v);
+                }
+            };
+            set(&mut o.name, &p.name);
+            set(&mut o.description, &p.description);
+            set(&mut o.currency, &p.currency);
+            set(&mut o.booking_url, &p.booking_url);
+            set(&mut o.payment_url, &p.payment_url);
+            if let Some(price) = p.price {
+                o.price = price;
+            }
+        }
+        let origin = format!("case \"{}\" overrides", self.id);
+        crate::config::finish(config, Path::new(&origin), suite.base_dir.clone())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Who a simulated lead is and how long they keep writing.

@@ -48,6 +48,16 @@ impl SlotRules {
         rules
     }
 
+    /// Adds `other`'s slots not known yet (cases may use several frameworks).
+    pub fn merge(&mut self, other: &SlotRules) {
+        for id in &other.order {
+            if !self.knows(id) {
+                self.order.push(id.clone());
+                self.kinds.insert(id.clone(), other.kind(id));
+            }
+        }
+    }
+
     pub fn kind(&self, slot: &str) -> MatchKind {
         self.kinds.get(slot).copied().unwrap_or(MatchKind::FreeText)
     }

@@ -20,6 +20,7 @@ use crate::lead::{Channel, Stage};
 use crate::llm::{cassette, ChatMessage, ChatModel, ChatRequest, JsonSchema};
 use crate::prompts::Prompts;
 use crate::store::{NewLead, Store};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -56,15 +57,15 @@ pub struct Options {
 
 /// What a run shares across cases.
 struct Runner {
+    /// The agent with the suite config.
     agent: Agent,
+    /// Agents with a case's framework or offer override, by override.
+    variants: HashMap<String, Agent>,
+    prompts: Arc<Prompts>,
     mode: Mode,
-    framework: Framework,
-    budget_from: u32,
     /// Plays simulated leads and judges replies.
     model: Arc<dyn ChatModel>,
     judge: bool,
-    business: String,
-    temperature: f32,
 }
 
 /// Runs every case; a case that fails to run becomes an errored outcome.
@@ -82,15 +83,14 @@ pub async fn run(
     let scratch =
         Scratch(std::env::temp_dir().join(format!("setter-eval-{}.db", uuid::Uuid::now_v7())));
     let store = Store::open(&format!("sqlite://{}", scratch.0.display())).await?;
-    let runner = Runner {
+    let prompts = Arc::new(prompts);
+    let mut runner = Runner {
         mode: opts.mode,
-        framework: loaded.framework.clone(),
-        budget_from: loaded.config.qualification.budget_not_before_message,
         judge: opts.judge,
-        business: loaded.config.offer.name.clone(),
-        temperature: loaded.config.llm.temperature,
         model: model.clone(),
-        agent: Agent::new(Arc::new(loaded), model, store.clone(), Arc::new(prompts))?,
+        agent: Agent::new(Arc::new(loaded), model, store.clone(), prompts.clone())?,
+        variants: HashMap::new(),
+        prompts,
     };
 
     let bar = if opts.progress {
@@ -139,19 +139,41 @@ struct CaseRun {
 }
 
 impl Runner {
+    /// The agent for `case`: the suite's, or one built for its overrides.
+    fn agent_for(&mut self, case: &Case) -> Result<Agent, String> {
+        if case.uses_suite_config() {
+            return Ok(self.agent.clone());
+        }
+        let key = serde_json::to_string(&(&case.framework, &case.offer)).unwrap_or_default();
+        if let Some(agent) = self.variants.get(&key) {
+            return Ok(agent.clone());
+        }
+        let loaded = case.config(self.agent.loaded())?;
+        let agent = Agent::new(
+            Arc::new(loaded),
+            self.model.clone(),
+            self.agent.store().clone(),
+            self.prompts.clone(),
+        )
+        .map_err(|e| e.to_string())?;
+        self.variants.insert(key, agent.clone());
+        Ok(agent)
+    }
+
     /// One case through the agent, or why it could not run.
-    async fn case(&self, case: &Case) -> Result<CaseRun, String> {
+    async fn case(&mut self, case: &Case) -> Result<CaseRun, String> {
         if !case.turns.iter().any(|t| t.role == Role::Lead) {
             return Err("the case has no lead turn".into());
         }
+        let agent = self.agent_for(case)?;
+        let loaded = agent.loaded();
         let new = NewLead {
             channel: case.channel.unwrap_or(Channel::Webchat),
             external_id: format!("eval-{}", case.id),
             name: None,
             source: Some("setter eval".into()),
         };
-        let lead = self
-            .agent
+        let lead = agent
             .store()
             .lead_for(&new, START_MS)
             .await
@@ -181,7 +203,7 @@ impl Runner {
                 }
                 None => {
                     let label = format!("simulated lead message {message}");
-                    match self.simulated(case, message, &trace).await {
+                    match self.simulated(loaded, case, message, &trace).await {
                         Ok(Some(text)) => {
                             at += 2 * TURN_GAP_MS;
                             (text, None, label)
@@ -196,7 +218,7 @@ impl Runner {
                 external_id: None,
                 at,
             };
-            let report = match self.agent.turn_with(&lead, inbound, recorded).await {
+            let report = match agent.turn_with(&lead, inbound, recorded).await {
                 Ok(TurnOutcome::Replied(report)) => *report,
                 Ok(TurnOutcome::Duplicate) => {
                     return Err(format!("{label}: stored as a duplicate"))
@@ -208,13 +230,14 @@ impl Runner {
             usage.cost_usd += report.cost_usd;
             usage.latency_ms.push(report.latency_ms);
             if self.mode.regenerates() {
-                trace.push(self.trace(message, &text, &report));
+                trace.push(trace_of(loaded, message, &text, &report));
             }
             last = Some(report);
         }
         let r = last.expect("at least one lead turn ran");
         let checks = if self.mode.regenerates() {
-            self.checks(&case.expect.assertions, &trace).await?
+            self.checks(&loaded.framework, &case.expect.assertions, &trace)
+                .await?
         } else {
             Vec::new()
         };
@@ -230,6 +253,7 @@ impl Runner {
     /// conversation is over (not simulating, persona silent or out of turns).
     async fn simulated(
         &self,
+        loaded: &Loaded,
         case: &Case,
         message: u32,
         trace: &[TurnTrace],
@@ -246,38 +270,18 @@ impl Runner {
         }
         simulate::next_message(
             self.model.as_ref(),
-            &self.business,
+            &loaded.config.offer.name,
             persona,
             trace,
-            self.temperature,
+            loaded.config.llm.temperature,
         )
         .await
-    }
-
-    fn trace(&self, message: u32, lead: &str, r: &TurnReport) -> TurnTrace {
-        let questions = topics::questions(&r.reply);
-        let asks_budget = questions.iter().any(|q| topics::is_about_budget(q));
-        TurnTrace {
-            message,
-            lead: lead.to_string(),
-            reply: r.reply.clone(),
-            action: r.action.as_str().to_string(),
-            planned: r.asked_slot.clone(),
-            asked: topics::asked(&self.framework, &r.reply)
-                .into_iter()
-                .map(|(slot, _)| slot.to_string())
-                .collect(),
-            questions: questions.len() as u32,
-            asks_budget,
-            budget_early: asks_budget && message < self.budget_from,
-            stage: r.stage,
-            guard: r.guard.clone(),
-        }
     }
 
     /// Applies every assertion to the reply (or replies) it names.
     async fn checks(
         &self,
+        framework: &Framework,
         assertions: &[Assertion],
         trace: &[TurnTrace],
     ) -> Result<Vec<CheckResult>, String> {
@@ -306,7 +310,7 @@ impl Runner {
                     Check::Judge(rubric) => {
                         Some(judge(self.model.as_ref(), rubric, trace, t.message).await?)
                     }
-                    _ => Some(match a.check(&self.framework, &t.reply) {
+                    _ => Some(match a.check(framework, &t.reply) {
                         Ok(()) => (true, String::new()),
                         Err(why) => (false, why),
                     }),
@@ -328,6 +332,29 @@ impl Runner {
             }
         }
         Ok(out)
+    }
+}
+
+/// What one regenerated reply did, for the report and the cadence metrics.
+fn trace_of(loaded: &Loaded, message: u32, lead: &str, r: &TurnReport) -> TurnTrace {
+    let questions = topics::questions(&r.reply);
+    let asks_budget = questions.iter().any(|q| topics::is_about_budget(q));
+    TurnTrace {
+        message,
+        lead: lead.to_string(),
+        reply: r.reply.clone(),
+        action: r.action.as_str().to_string(),
+        planned: r.asked_slot.clone(),
+        asked: topics::asked(&loaded.framework, &r.reply)
+            .into_iter()
+            .map(|(slot, _)| slot.to_string())
+            .collect(),
+        questions: questions.len() as u32,
+        asks_budget,
+        budget_early: asks_budget
+            && message < loaded.config.qualification.budget_not_before_message,
+        stage: r.stage,
+        guard: r.guard.clone(),
     }
 }
 
