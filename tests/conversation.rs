@@ -47,7 +47,8 @@ async fn a_qualifying_conversation_accumulates_slots_and_respects_cadence() {
         ("We could do $3k/month", facts(&[("budget", "$3k/month")])),
         ("What does it cost? Can we book a call?", facts(&[])),
     ];
-    // The writer model over-asks; the guard must cut it to one question.
+    // The writer model over-asks, and off plan; the guard cuts it to one
+    // question and asks the planned slot (desired_outcome) instead.
     stub.reply("Love that. What do you sell? And what's your budget?");
     let mut reports = Vec::new();
     for (i, (text, extraction)) in script.iter().enumerate() {
@@ -70,8 +71,14 @@ async fn a_qualifying_conversation_accumulates_slots_and_respects_cadence() {
             );
         }
     }
-    assert_eq!(reports[0].reply, "Love that. What do you sell?");
-    assert_eq!(reports[0].guard.as_deref(), Some("extra_questions_cut"));
+    assert_eq!(
+        reports[0].reply,
+        "Love that. If this worked perfectly, what would be different for you in 90 days?"
+    );
+    assert_eq!(
+        reports[0].guard.as_deref(),
+        Some("extra_questions_cut,off_plan_question")
+    );
     let asked: Vec<Option<&str>> = reports.iter().map(|r| r.asked_slot.as_deref()).collect();
     // Message 3 answers the question of turn 1, not the timeline asked in turn
     // 2: no immediate re-ask. Messages 4–5 leave only budget, which waits for

@@ -9,7 +9,7 @@ use pretty_assertions::assert_eq;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-const CASES: &str = r#"{"id":"roofer","channel":"whatsapp","turns":[{"role":"lead","text":"hi, I run a roofing company"},{"role":"setter","text":"recorded reply, not used in replay"},{"role":"lead","text":"leads come in at night and nobody answers"}],"expect":{"tier":"warm","assertions":[{"turn":1,"kind":"asks_about","slot":"pain"},{"max_questions":1},{"not_contains":"discount"},{"turn":2,"language":"es"},{"turn":2,"llm_judge":"stays polite"},{"turn":3,"max_questions":1}]}}
+const CASES: &str = r#"{"id":"roofer","channel":"whatsapp","turns":[{"role":"lead","text":"hi, I run a roofing company"},{"role":"setter","text":"recorded reply, not used in replay"},{"role":"lead","text":"leads come in at night and nobody answers"}],"expect":{"tier":"warm","assertions":[{"turn":1,"kind":"asks_about","slot":"timeline"},{"max_questions":1},{"not_contains":"discount"},{"turn":2,"language":"es"},{"turn":2,"llm_judge":"stays polite"},{"turn":3,"max_questions":1}]}}
 {"id":"plain","turns":[{"role":"lead","text":"hello"}],"expect":{"assertions":[{"turn":1,"kind":"not_asks_about","slot":"budget"}]}}
 "#;
 
@@ -99,21 +99,27 @@ async fn replay_regenerates_replies_and_checks_each_assertion() {
         .iter()
         .map(|t| t["reply"].as_str().unwrap())
         .collect();
-    // The guard cut reply 2 to its first question.
+    // The guard replaced both off-plan questions with the planned slot's
+    // literal question (pain, then business), after cutting reply 2's second.
     assert_eq!(
         replies,
         vec![
-            "Nice! When would you want this in place?",
-            "Got it. Is that costing you jobs?"
+            "Nice! What made you reach out today?",
+            "Got it. What does your business do, and roughly how big is it?"
         ]
     );
-    assert_eq!(r["cases"][0]["transcript"][0]["asked"], json!(["timeline"]));
+    assert_eq!(r["cases"][0]["transcript"][0]["asked"], json!(["pain"]));
+    assert_eq!(r["cases"][0]["transcript"][0]["planned"], "pain");
+    assert_eq!(
+        r["cases"][0]["transcript"][1]["guard"],
+        "extra_questions_cut,off_plan_question"
+    );
 
     let s = |a: &str| a.to_string();
     assert_eq!(
         checks(&r, 0),
         vec![
-            (1, s("asks_about pain"), s("fail")),
+            (1, s("asks_about timeline"), s("fail")),
             (1, s("max_questions 1"), s("pass")),
             (2, s("max_questions 1"), s("pass")),
             (1, s("not_contains \"discount\""), s("pass")),
@@ -129,7 +135,7 @@ async fn replay_regenerates_replies_and_checks_each_assertion() {
     );
     let diffs = r["cases"][0]["diffs"].as_array().unwrap();
     assert!(diffs.contains(&json!(
-        "reply 1: asks_about pain: expected a question about pain; the reply asked about timeline (\"when\")"
+        "reply 1: asks_about timeline: expected a question about timeline; the reply asked about pain (\"reach out\")"
     )), "{diffs:?}");
     assert!(
         diffs.contains(&json!(
@@ -157,7 +163,7 @@ async fn replay_regenerates_replies_and_checks_each_assertion() {
 
     // The terminal shows the failing reply as the lead saw it.
     assert!(
-        stdout.contains("reply 1: Nice! When would you want this in place?"),
+        stdout.contains("reply 1: Nice! What made you reach out today?"),
         "{stdout}"
     );
     assert!(stdout.contains("cadence: 3 replies"), "{stdout}");

@@ -268,7 +268,18 @@ impl Agent {
             .collect();
         let asked: Vec<Option<String>> =
             memory.turns.iter().map(|t| t.asked_slot.clone()).collect();
-        let plan = plan::plan(config, framework, &assessment, &known, &asked, message_no);
+        let wants_next_step = signals::keyword_signals(&inbound.text)
+            .iter()
+            .any(|(signal, _)| matches!(*signal, "asked_price" | "asked_call"));
+        let plan = plan::plan(
+            config,
+            framework,
+            &assessment,
+            &known,
+            &asked,
+            message_no,
+            wants_next_step,
+        );
 
         lap(&mut times.decide);
 
@@ -299,6 +310,7 @@ impl Agent {
                     &reply.text,
                     &inbound.text,
                     &plan,
+                    plan.slot.as_deref().and_then(|id| framework.slot(id)),
                     &config.offer.description,
                     &fallback,
                 );

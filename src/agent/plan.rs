@@ -54,7 +54,8 @@ pub struct Plan {
 }
 
 /// Decides the next reply. `asked` lists the slot asked in each earlier turn;
-/// `message_no` is the 1-based number of the lead message being answered.
+/// `message_no` is the 1-based number of the lead message being answered;
+/// `wants_next_step`: that message asks for the price or a call.
 pub fn plan(
     config: &Config,
     framework: &Framework,
@@ -62,6 +63,7 @@ pub fn plan(
     known: &BTreeMap<String, serde_json::Value>,
     asked: &[Option<String>],
     message_no: usize,
+    wants_next_step: bool,
 ) -> Plan {
     let q = &config.qualification;
     let budget_allowed = message_no >= q.budget_not_before_message as usize;
@@ -87,19 +89,16 @@ pub fn plan(
     }
     let questions_asked = asked.iter().flatten().count();
     let all_known = framework.slots.iter().all(|s| known.contains_key(&s.id));
-    if assessment.tier == Tier::Hot && (questions_asked >= q.min_questions as usize || all_known) {
-        plan.action = Action::Close;
-        let link = if assessment.next_action == "send_payment_link" {
-            &config.offer.payment_url
+    // A Hot lead gets the next step once the minimum questions are asked, or
+    // at once when they ask for it: holding back a buyer to ask more loses them.
+    let hot = assessment.tier == Tier::Hot;
+    if hot && (questions_asked >= q.min_questions as usize || all_known || wants_next_step) {
+        let why = if wants_next_step && questions_asked < q.min_questions as usize {
+            "tier hot and the lead asked for the next step".to_string()
         } else {
-            &config.offer.booking_url
+            format!("tier hot after {questions_asked} questions")
         };
-        plan.link = Some(link.clone()).filter(|l| !l.is_empty());
-        plan.reason = format!(
-            "tier hot after {questions_asked} questions: {}",
-            assessment.next_action
-        );
-        return plan;
+        return close(config, assessment, plan, why);
     }
     if questions_asked >= q.max_questions as usize {
         plan.reason = format!("asked the maximum of {} questions", q.max_questions);
@@ -122,6 +121,15 @@ pub fn plan(
             plan.question_text = Some(Framework::ask_for(slot));
             plan.reason = format!("{} is the next unknown slot", slot.id);
         }
+        // Nothing to ask yet: a Hot lead is not left to nurture.
+        None if hot => {
+            return close(
+                config,
+                assessment,
+                plan,
+                "tier hot, nothing left to ask now".into(),
+            )
+        }
         None => {
             plan.reason = if all_known {
                 "every slot is known".into()
@@ -133,6 +141,19 @@ pub fn plan(
             };
         }
     }
+    plan
+}
+
+/// Turns `plan` into sending the booking or payment link.
+fn close(config: &Config, assessment: &Assessment, mut plan: Plan, why: String) -> Plan {
+    plan.action = Action::Close;
+    let link = if assessment.next_action == "send_payment_link" {
+        &config.offer.payment_url
+    } else {
+        &config.offer.booking_url
+    };
+    plan.link = Some(link.clone()).filter(|l| !l.is_empty());
+    plan.reason = format!("{why}: {}", assessment.next_action);
     plan
 }
 
@@ -164,6 +185,7 @@ mod tests {
             &known,
             &[Some("pain".into())],
             2,
+            false,
         );
         assert_eq!(
             (p.action, p.slot.as_deref()),
@@ -180,10 +202,10 @@ mod tests {
                 .map(|k| (k.to_string(), json!("x")))
                 .collect();
         let asked = vec![Some("pain".into()), Some("business".into())];
-        let early = plan(&c, &fw, &neutral(&c, &fw), &known, &asked, 4);
+        let early = plan(&c, &fw, &neutral(&c, &fw), &known, &asked, 4, false);
         assert_eq!(early.action, Action::Nurture);
         assert!(!early.budget_allowed);
-        let on_time = plan(&c, &fw, &neutral(&c, &fw), &known, &asked, 5);
+        let on_time = plan(&c, &fw, &neutral(&c, &fw), &known, &asked, 5, false);
         assert_eq!(on_time.slot.as_deref(), Some("budget"));
     }
 
@@ -195,8 +217,52 @@ mod tests {
                 .iter()
                 .map(|s| Some(s.to_string()))
                 .collect();
-        let p = plan(&c, &fw, &neutral(&c, &fw), &BTreeMap::new(), &asked, 9);
+        let p = plan(
+            &c,
+            &fw,
+            &neutral(&c, &fw),
+            &BTreeMap::new(),
+            &asked,
+            9,
+            false,
+        );
         assert_eq!(p.action, Action::Nurture);
         assert_eq!(p.reason, "asked the maximum of 5 questions");
+    }
+
+    #[test]
+    fn a_hot_lead_asking_for_the_next_step_gets_the_link_at_once() {
+        let (c, fw) = fixture();
+        let mut hot = neutral(&c, &fw);
+        hot.tier = Tier::Hot;
+        hot.next_action = "send_payment_link".into();
+        let asked = [Some("pain".to_string())];
+        let waiting = plan(&c, &fw, &hot, &BTreeMap::new(), &asked, 2, false);
+        assert_eq!(waiting.action, Action::Ask, "{}", waiting.reason);
+        let now = plan(&c, &fw, &hot, &BTreeMap::new(), &asked, 2, true);
+        assert_eq!(now.action, Action::Close);
+        assert_eq!(now.link.as_deref(), Some(c.offer.payment_url.as_str()));
+        assert_eq!(
+            now.reason,
+            "tier hot and the lead asked for the next step: send_payment_link"
+        );
+        // Nothing askable (budget waits): close rather than nurture.
+        let known = ["pain", "business", "desired_outcome", "timeline"]
+            .iter()
+            .map(|k| (k.to_string(), json!("x")))
+            .collect();
+        let idle = plan(&c, &fw, &hot, &known, &asked, 2, false);
+        assert_eq!(idle.action, Action::Close, "{}", idle.reason);
+        // A warm lead asking for the price still gets qualified.
+        let warm = plan(
+            &c,
+            &fw,
+            &neutral(&c, &fw),
+            &BTreeMap::new(),
+            &asked,
+            2,
+            true,
+        );
+        assert_eq!(warm.action, Action::Ask);
     }
 }
