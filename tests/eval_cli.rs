@@ -5,26 +5,10 @@
 
 mod common;
 
-use common::{Env, Stub};
+use common::{setter_in as setter, Env, Stub};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 use std::path::Path;
-
-fn setter(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_setter"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SETTER_CASSETTE")
-        .env_remove("SETTER_CASSETTE_MODE")
-        .env_remove("SETTER_CONFIG")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 // Three gold cases (hand-computed below) and one malformed line.
 const GOLD: &str = r#"{"id":"a","channel":"webchat","turns":[{"role":"lead","text":"hi"}],"expect":{"slots":{"pain":"slow leads","budget":"2000"},"tier":"hot","disqualified":false}}

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Env, Stub};
+use common::{setter_in as setter, Env, Stub};
 use pretty_assertions::assert_eq;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -12,22 +12,6 @@ use std::path::{Path, PathBuf};
 const CASES: &str = r#"{"id":"roofer","channel":"whatsapp","turns":[{"role":"lead","text":"hi, I run a roofing company"},{"role":"setter","text":"recorded reply, not used in replay"},{"role":"lead","text":"leads come in at night and nobody answers"}],"expect":{"tier":"warm","assertions":[{"turn":1,"kind":"asks_about","slot":"timeline"},{"max_questions":1},{"not_contains":"discount"},{"turn":2,"language":"es"},{"turn":2,"llm_judge":"stays polite"},{"turn":3,"max_questions":1}]}}
 {"id":"plain","turns":[{"role":"lead","text":"hello"}],"expect":{"assertions":[{"turn":1,"kind":"not_asks_about","slot":"budget"}]}}
 "#;
-
-fn setter(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_setter"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SETTER_CASSETTE")
-        .env_remove("SETTER_CASSETTE_MODE")
-        .env_remove("SETTER_CONFIG")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A suite using the env's config (pointing at the stub); returns the env dir.
 fn suite(env: &Env, cases: &str) -> PathBuf {

@@ -6,7 +6,7 @@
 
 use super::load_config;
 use crate::config::{self, Config, Loaded};
-use crate::eval::case::{self, Case, CaseFile, Suite};
+use crate::eval::case::{self, Case, CaseError, CaseFile, Suite};
 use crate::eval::compare::{self, Baseline};
 use crate::eval::metrics::SlotRules;
 use crate::eval::{parse_gate, report, run, Error, Mode, Outcome, Report};
@@ -206,11 +206,7 @@ fn cassette_settings(path: PathBuf) -> Result<cassette::Settings, Error> {
 fn checked(file: CaseFile, loaded: &Loaded) -> (Vec<(Case, String)>, Vec<Outcome>, SlotRules) {
     let base = SlotRules::from_framework(&loaded.framework);
     let mut rules = base.clone();
-    let mut errored: Vec<Outcome> = file
-        .errors
-        .into_iter()
-        .map(|e| Outcome::errored(e.id.clone(), Some(e.location.clone()), e.to_string()))
-        .collect();
+    let mut errored = unreadable(file.errors);
     let mut cases = Vec::new();
     for (c, location) in file.cases {
         let checked = if c.uses_suite_config() {
@@ -242,11 +238,7 @@ fn checked_against(
     rules: &SlotRules,
     what: &str,
 ) -> (Vec<(Case, String)>, Vec<Outcome>) {
-    let mut errored: Vec<Outcome> = file
-        .errors
-        .into_iter()
-        .map(|e| Outcome::errored(e.id.clone(), Some(e.location.clone()), e.to_string()))
-        .collect();
+    let mut errored = unreadable(file.errors);
     let mut cases = Vec::new();
     for (c, location) in file.cases {
         match case::check_slots(&c, &rules.order, &location, what) {
@@ -259,6 +251,14 @@ fn checked_against(
         }
     }
     (cases, errored)
+}
+
+/// Lines that could not be read, as errored outcomes.
+fn unreadable(errors: Vec<CaseError>) -> Vec<Outcome> {
+    errors
+        .into_iter()
+        .map(|e| Outcome::errored(e.id.clone(), Some(e.location.clone()), e.to_string()))
+        .collect()
 }
 
 /// Pairs gold and predictions by id.

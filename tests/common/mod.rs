@@ -221,3 +221,21 @@ pub async fn say(agent: &Agent, lead: &Lead, text: &str, at: i64) -> TurnReport 
         Outcome::Duplicate => panic!("unexpected duplicate"),
     }
 }
+
+/// Runs the `setter` binary in `dir` with no cassette or config from the
+/// environment: (exit code, stdout, stderr).
+pub fn setter_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_setter"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SETTER_CASSETTE")
+        .env_remove("SETTER_CASSETTE_MODE")
+        .env_remove("SETTER_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

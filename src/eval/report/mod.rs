@@ -48,11 +48,7 @@ pub fn ordered(
 /// One line on the regenerated replies' cadence, for every human format.
 pub fn cadence_line(c: &super::cadence::Cadence) -> String {
     let named: std::collections::BTreeMap<_, _> = c.named().into_iter().collect();
-    let early = if c.budget_too_early.is_empty() {
-        "none".to_string()
-    } else {
-        c.budget_too_early.join(", ")
-    };
+    let early = list_or_none(&c.budget_too_early);
     format!(
         "cadence: {} replies · {} questions per reply · {} with more than one question · budget asked {} times, too early: {} · qualified in or out: {} cases, after {} lead messages on average · assertions {}/{} passed ({} skipped)",
         c.replies,
@@ -70,11 +66,7 @@ pub fn cadence_line(c: &super::cadence::Cadence) -> String {
 
 /// One line on `--repeat k`.
 pub fn repeat_line(r: &super::compare::Repeat) -> String {
-    let flaky = if r.flaky.is_empty() {
-        "none".to_string()
-    } else {
-        r.flaky.join(", ")
-    };
+    let flaky = list_or_none(&r.flaky);
     format!(
         "repeat: every case run {} times · pass^{} {} · flaky: {flaky}",
         r.k,
@@ -99,4 +91,13 @@ pub fn usage_line(u: &super::Usage) -> String {
         ms(u.latency_p50_ms),
         ms(u.latency_p95_ms)
     )
+}
+
+/// `a, b, c`, or `none`.
+pub fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
 }
