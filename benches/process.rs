@@ -121,15 +121,20 @@ pub fn eval_throughput(dir: &Path) -> String {
             })
             .collect(),
     );
+    // The suite grows: count its cases from the run's own report.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("o.json")).unwrap_or_default())
+            .unwrap_or_default();
+    let suite_cases = report["summary"]["cases"].as_u64().unwrap_or(0);
     format!(
         "| run | cases | wall | cases/s | peak RSS |\n|---|---|---|---|---|\n\
          | `setter eval score` gold vs predictions (generated) | {CASES} | {:.2} s | **{:.0}** | {} MB |\n\
-         | `setter eval run evals/starter` (offline, from the cassette) | 46 | {:.2} s | {:.0} | - |",
+         | `setter eval run evals/starter` (offline, from the cassette) | {suite_cases} | {:.2} s | {:.0} | - |",
         wall.as_secs_f64(),
         CASES as f64 / wall.as_secs_f64(),
         runs[0].1,
         offline.as_secs_f64(),
-        46.0 / offline.as_secs_f64()
+        suite_cases as f64 / offline.as_secs_f64()
     )
 }
 
