@@ -40,7 +40,16 @@ const KEYWORD_SIGNALS: &[(&str, &[&str])] = &[
     (
         "asked_call",
         &[
-            "call",
+            // Not bare "call": "I make the call" is a decision, not a request.
+            "a call",
+            "quick call",
+            "call me",
+            "call tomorrow",
+            "call today",
+            "call this week",
+            "can we talk",
+            "talk tomorrow",
+            "talk today",
             "demo",
             "meeting",
             "book a",
@@ -311,6 +320,11 @@ mod tests {
             vec![("asked_price", "cuánto")]
         );
         assert!(keyword_signals("We are based in Costa Rica").is_empty());
+        assert_eq!(
+            keyword_signals("Can we talk tomorrow?"),
+            vec![("asked_call", "can we talk")]
+        );
+        assert!(keyword_signals("I make the call on tools").is_empty());
         assert_eq!(
             keyword_signals("just browsing, maybe later"),
             vec![("just_browsing", "just browsing"), ("later", "later")]
