@@ -10,8 +10,9 @@ use serde::Serialize;
 use std::path::Path;
 
 /// (file name, embedded default). `setter init` writes these.
-pub const DEFAULTS: [(&str, &str); 3] = [
+pub const DEFAULTS: [(&str, &str); 4] = [
     ("system.j2", include_str!("../prompts/system.j2")),
+    ("turn.j2", include_str!("../prompts/turn.j2")),
     ("extract.j2", include_str!("../prompts/extract.j2")),
     ("fallback.j2", include_str!("../prompts/fallback.j2")),
 ];
@@ -120,8 +121,13 @@ mod tests {
             .render("fallback.j2", serde_json::json!({}))
             .unwrap_err();
         assert!(err.to_string().contains("undefined value"), "{err}");
+        let (_, origin) = prompts
+            .sources
+            .iter()
+            .find(|(name, _)| name == "fallback.j2")
+            .unwrap();
         assert_eq!(
-            prompts.sources[2].1,
+            *origin,
             dir.path().join("fallback.j2").display().to_string()
         );
     }

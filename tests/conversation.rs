@@ -288,3 +288,49 @@ async fn redelivered_messages_are_processed_once() {
         2
     );
 }
+
+/// Reply requests only grow at the end between turns: stable instructions,
+/// the conversation, then this turn's task. A local model keeps everything
+/// but the tail in its KV cache.
+#[tokio::test]
+async fn reply_prompts_are_append_only_with_the_task_last() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550009").await;
+    for (i, text) in ["hi there", "I run a dental clinic", "we miss DMs at night"]
+        .iter()
+        .enumerate()
+    {
+        say(&agent, &lead, text, i as i64 * 60_000).await;
+    }
+    let replies: Vec<Vec<serde_json::Value>> = stub
+        .requests()
+        .into_iter()
+        .filter(|q| q.get("response_format").is_none())
+        .map(|q| q["messages"].as_array().unwrap().clone())
+        .collect();
+    assert_eq!(replies.len(), 3);
+    for (turn, messages) in replies.iter().enumerate() {
+        let last = messages.last().unwrap();
+        assert_eq!(last["role"], "system");
+        assert!(
+            last["content"]
+                .as_str()
+                .unwrap()
+                .contains("Your task for this reply"),
+            "{last}"
+        );
+        assert!(!messages[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Your task"));
+        // system + (lead, reply) pairs + the new lead message + the task.
+        assert_eq!(messages.len(), 2 * turn + 3);
+    }
+    for pair in replies.windows(2) {
+        let (before, after) = (&pair[0], &pair[1]);
+        let shared = before.len() - 1; // all but the old task
+        assert_eq!(before[..shared], after[..shared], "only the tail changes");
+    }
+}

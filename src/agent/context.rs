@@ -17,7 +17,7 @@ pub fn extract(config: &Config, framework: &Framework) -> Value {
     })
 }
 
-/// `system.j2` (reply writer) and `fallback.j2`.
+/// `system.j2` and `turn.j2` (reply writer) and `fallback.j2`.
 pub fn reply(config: &Config, known: &BTreeMap<String, Value>, plan: &Plan) -> Value {
     let known: Vec<Value> = known
         .iter()

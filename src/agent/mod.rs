@@ -288,15 +288,21 @@ impl Agent {
         let (guarded, speed) = match recorded_reply {
             Some(text) => (guard::Guarded { text, fired: None }, None),
             None => {
+                // Stable instructions first, the conversation, then this
+                // turn's task: only the tail changes between turns, so a
+                // local model re-evaluates little more than the new messages.
                 let system = ChatMessage::system(self.prompts.render("system.j2", &ctx)?);
+                let task = ChatMessage::system(self.prompts.render("turn.j2", &ctx)?);
                 let mut history = conversation(&memory);
                 let budget = config
                     .llm
                     .context_tokens
-                    .saturating_sub(REPLY_MAX_TOKENS as usize);
+                    .saturating_sub(REPLY_MAX_TOKENS as usize)
+                    .saturating_sub(tokens::count_messages(std::slice::from_ref(&task)));
                 tokens::trim_to_budget(&system, &mut history, budget);
                 let mut messages = vec![system];
                 messages.extend(history);
+                messages.push(task);
                 let request = ChatRequest {
                     messages,
                     schema: None,

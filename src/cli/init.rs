@@ -97,6 +97,7 @@ pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
         let known = [("pain".to_string(), serde_json::json!("not enough leads"))].into();
         let ctx = context::reply(c, &known, &plan);
         attempt("system.j2", ctx.clone());
+        attempt("turn.j2", ctx.clone());
         attempt("fallback.j2", ctx);
     }
     for (name, origin) in &prompts.sources {
