@@ -115,6 +115,25 @@ pub fn check(
     }
 }
 
+/// A reply the length cap cut off, without its unfinished last sentence
+/// (kept whole when it has no finished sentence at all).
+pub fn finished(text: &str) -> String {
+    let text = text.trim_end();
+    // A sentence ends at . ! ? followed by a space: not inside "2.5k" or a link.
+    let mut chars = text.char_indices().peekable();
+    let mut end = None;
+    while let Some((i, c)) = chars.next() {
+        let next_is_space = chars.peek().is_some_and(|(_, n)| n.is_whitespace());
+        if matches!(c, '.' | '!' | '?') && next_is_space {
+            end = Some(i);
+        }
+    }
+    match end {
+        Some(i) if !text.ends_with(['.', '!', '?']) => text[..=i].to_string(),
+        _ => text.to_string(),
+    }
+}
+
 /// The first `max` sentences when there are more (a link stays attached).
 fn cut_to_sentences(text: &str, max: usize) -> Option<String> {
     let mut count = 0;
@@ -150,6 +169,21 @@ mod tests {
     fn pain() -> Slot {
         let pif = crate::config::Framework::resolve("pif", &[]).unwrap();
         pif.slot("pain").unwrap().clone()
+    }
+
+    #[test]
+    fn a_cut_off_reply_loses_its_unfinished_sentence() {
+        assert_eq!(
+            finished("Thanks for that! I understand you run a roofing com"),
+            "Thanks for that!"
+        );
+        assert_eq!(finished("What do you sell?"), "What do you sell?");
+        assert_eq!(finished("no sentence end here"), "no sentence end here");
+        assert_eq!(
+            finished("Great! Book here: https://cal.example.com/gro"),
+            "Great!"
+        );
+        assert_eq!(finished("It is 2.5k a month and"), "It is 2.5k a month and");
     }
 
     #[test]

@@ -48,8 +48,10 @@ const EXTRACT_CONTEXT_MESSAGES: usize = 6;
 /// so a turn costs the same at 20 or 2,000 stored messages.
 const HISTORY_MESSAGES: usize = 20;
 const _: () = assert!(HISTORY_MESSAGES > EXTRACT_CONTEXT_MESSAGES);
-/// Reply length cap: DMs are short, and on a local model every token is ~0.1 s.
-const REPLY_MAX_TOKENS: u32 = 160;
+/// Reply length cap: a DM is at most three short sentences (~60 words), and
+/// on a local model every generated token is ~0.05 s of the lead's wait. A
+/// reply cut by the cap loses its unfinished sentence (see `guard::finished`).
+const REPLY_MAX_TOKENS: u32 = 80;
 
 /// A lead message to answer.
 #[derive(Debug, Clone)]
@@ -311,9 +313,14 @@ impl Agent {
                 };
                 let reply = self.model.chat(&request).await?;
                 usage += reply.usage;
+                let text = if reply.usage.completion_tokens >= REPLY_MAX_TOKENS {
+                    guard::finished(&reply.text)
+                } else {
+                    reply.text.clone()
+                };
                 let fallback = self.prompts.render("fallback.j2", &ctx)?;
                 let guarded = guard::check(
-                    &reply.text,
+                    &text,
                     &inbound.text,
                     &plan,
                     plan.slot.as_deref().and_then(|id| framework.slot(id)),
