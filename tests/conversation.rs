@@ -334,3 +334,30 @@ async fn reply_prompts_are_append_only_with_the_task_last() {
         assert_eq!(before[..shared], after[..shared], "only the tail changes");
     }
 }
+
+/// A Spanish lead: the reply prompt names the language, and the guard does
+/// not splice an English question into the reply.
+#[tokio::test]
+async fn a_spanish_lead_gets_a_prompt_naming_spanish() {
+    let stub = Stub::start().await;
+    stub.reply("¡Hola! ¿Cuál es tu mayor reto con los mensajes?");
+    let env = Env::new(&stub, |_| {});
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+34600000001").await;
+    let r = say(&agent, &lead, "Hola! Tengo una clínica dental en Madrid", 0).await;
+    assert_eq!(r.reply, "¡Hola! ¿Cuál es tu mayor reto con los mensajes?");
+    assert_eq!(r.guard, None);
+    let request = stub
+        .requests()
+        .into_iter()
+        .rfind(|q| q.get("response_format").is_none())
+        .unwrap();
+    let task = request["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        task.ends_with("The lead writes in Spanish: write your whole reply in Spanish."),
+        "{task}"
+    );
+}

@@ -17,8 +17,14 @@ pub fn extract(config: &Config, framework: &Framework) -> Value {
     })
 }
 
-/// `system.j2` and `turn.j2` (reply writer) and `fallback.j2`.
-pub fn reply(config: &Config, known: &BTreeMap<String, Value>, plan: &Plan) -> Value {
+/// `system.j2` and `turn.j2` (reply writer) and `fallback.j2`. `lead_language`
+/// names the lead's language when a reply must be written in it.
+pub fn reply(
+    config: &Config,
+    known: &BTreeMap<String, Value>,
+    plan: &Plan,
+    lead_language: Option<&str>,
+) -> Value {
     let known: Vec<Value> = known
         .iter()
         .map(|(id, v)| {
@@ -36,6 +42,7 @@ pub fn reply(config: &Config, known: &BTreeMap<String, Value>, plan: &Plan) -> V
         "offer": offer,
         "persona": config.persona,
         "language": config.persona.language,
+        "lead_language": lead_language,
         "known": known,
         "plan": {
             "action": plan.action.as_str(),

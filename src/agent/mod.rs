@@ -8,6 +8,7 @@ pub mod context;
 pub mod extract;
 pub mod grounding;
 pub mod guard;
+pub mod language;
 pub mod plan;
 pub mod score;
 pub mod signals;
@@ -285,8 +286,10 @@ impl Agent {
 
         lap(&mut times.decide);
 
-        // 4. Reply, then guard it.
-        let ctx = context::reply(config, &known, &plan);
+        // 4. Reply, then guard it. A small model answers a Spanish lead in
+        // English unless the prompt names the language, so code names it.
+        let lead_language = lead_language(config, &memory);
+        let ctx = context::reply(config, &known, &plan, lead_language.map(|l| l.eng_name()));
         let (guarded, speed) = match recorded_reply {
             Some(text) => (guard::Guarded { text, fired: None }, None),
             None => {
@@ -323,7 +326,11 @@ impl Agent {
                     &text,
                     &inbound.text,
                     &plan,
-                    plan.slot.as_deref().and_then(|id| framework.slot(id)),
+                    // The literal questions are English: only for English leads.
+                    plan.slot
+                        .as_deref()
+                        .and_then(|id| framework.slot(id))
+                        .filter(|_| lead_language.is_none()),
                     &config.offer.description,
                     &fallback,
                 );
@@ -476,6 +483,23 @@ fn excerpt(text: &str) -> String {
 }
 
 /// The conversation as chat messages (lead = user, Setter = assistant).
+/// The language of the lead's recent messages when it is not English and the
+/// persona matches the lead's language (`None` otherwise).
+fn lead_language(config: &crate::config::Config, memory: &Memory) -> Option<whatlang::Lang> {
+    if config.persona.language != "match_lead" {
+        return None;
+    }
+    let recent: Vec<&str> = memory
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| m.direction == Direction::In)
+        .take(3)
+        .map(|m| m.text.as_str())
+        .collect();
+    language::detect(&recent.join(" ")).filter(|l| *l != whatlang::Lang::Eng)
+}
+
 fn conversation(memory: &Memory) -> Vec<ChatMessage> {
     memory
         .messages

@@ -95,7 +95,7 @@ pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
     attempt("extract.j2", context::extract(c, &loaded.framework));
     for plan in context::sample_plans(&loaded.framework) {
         let known = [("pain".to_string(), serde_json::json!("not enough leads"))].into();
-        let ctx = context::reply(c, &known, &plan);
+        let ctx = context::reply(c, &known, &plan, Some("Spanish"));
         attempt("system.j2", ctx.clone());
         attempt("turn.j2", ctx.clone());
         attempt("fallback.j2", ctx);

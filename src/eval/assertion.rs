@@ -4,7 +4,7 @@
 //! Each JSON object holds one check. They are parsed when the case file is
 //! read, so a typo is an error with `file:line`, not a silent pass.
 
-use crate::agent::topics;
+use crate::agent::{language, topics};
 use crate::config::Framework;
 use serde::{Deserialize, Serialize};
 
@@ -52,33 +52,6 @@ pub struct Assertion {
     pub check: Check,
 }
 
-/// Languages a short DM reply can be told apart in; a wider list makes the
-/// detector guess exotic languages for three-word replies.
-const LANGUAGES: &[(&str, whatlang::Lang)] = &[
-    ("en", whatlang::Lang::Eng),
-    ("es", whatlang::Lang::Spa),
-    ("pt", whatlang::Lang::Por),
-    ("fr", whatlang::Lang::Fra),
-    ("de", whatlang::Lang::Deu),
-    ("it", whatlang::Lang::Ita),
-    ("nl", whatlang::Lang::Nld),
-];
-
-fn language(code: &str) -> Result<whatlang::Lang, String> {
-    let code = code.trim().to_lowercase();
-    LANGUAGES
-        .iter()
-        .find(|(two, lang)| *two == code || lang.code() == code)
-        .map(|(_, lang)| *lang)
-        .ok_or_else(|| {
-            let known: Vec<&str> = LANGUAGES.iter().map(|(c, _)| *c).collect();
-            format!(
-                "language \"{code}\" is not supported; one of {}",
-                known.join(", ")
-            )
-        })
-}
-
 impl TryFrom<Raw> for Assertion {
     type Error = String;
 
@@ -105,7 +78,7 @@ impl TryFrom<Raw> for Assertion {
         checks.extend(r.contains.map(Check::Contains));
         checks.extend(r.not_contains.map(Check::NotContains));
         if let Some(code) = r.language {
-            let lang = language(&code)?;
+            let lang = language::from_code(&code)?;
             checks.push(Check::Language(code, lang));
         }
         checks.extend(r.llm_judge.map(Check::Judge));
@@ -225,7 +198,7 @@ impl Assertion {
                     Ok(())
                 }
             }
-            Check::Language(code, want) => match detect_language(reply) {
+            Check::Language(code, want) => match language::detect(reply) {
                 Some(got) if got == *want => Ok(()),
                 Some(got) => Err(format!(
                     "expected language {code}; the reply reads as {}",
@@ -238,16 +211,6 @@ impl Assertion {
             Check::Judge(_) => Ok(()),
         }
     }
-}
-
-/// The reply's language among [`LANGUAGES`], links removed first.
-pub fn detect_language(text: &str) -> Option<whatlang::Lang> {
-    let words: Vec<&str> = text
-        .split_whitespace()
-        .filter(|w| !w.starts_with("http"))
-        .collect();
-    let allow = LANGUAGES.iter().map(|(_, l)| *l).collect();
-    whatlang::Detector::with_allowlist(allow).detect_lang(&words.join(" "))
 }
 
 #[cfg(test)]
