@@ -60,7 +60,7 @@ fn function_words(lang: Lang) -> &'static [&'static str] {
 }
 
 /// The language of `text` among [`LANGUAGES`], links ignored; `None` when
-/// there is nothing to tell it by.
+/// there is too little to tell it by.
 pub fn detect(text: &str) -> Option<Lang> {
     let lowered = text.to_lowercase();
     let words: Vec<&str> = lowered
@@ -79,8 +79,12 @@ pub fn detect(text: &str) -> Option<Lang> {
     scores.sort_by_key(|s| std::cmp::Reverse(s.0));
     match scores.as_slice() {
         [(best, lang), (second, _), ..] if *best > *second => Some(*lang),
+        // No function word at all ("hey", "quick q"): too little to tell.
+        [(0, _), ..] => None,
         _ => whatlang::Detector::with_allowlist(LANGUAGES.iter().map(|(_, l)| *l).collect())
-            .detect_lang(&words.join(" ")),
+            .detect(&words.join(" "))
+            .filter(|info| info.is_reliable())
+            .map(|info| info.lang()),
     }
 }
 
@@ -120,6 +124,9 @@ mod tests {
             assert_eq!(detect(text), Some(lang), "{text}");
         }
         assert_eq!(detect("👍"), None);
+        // Whatlang alone calls these Dutch and French.
+        assert_eq!(detect("hey"), None);
+        assert_eq!(detect("quick q"), None);
     }
 
     #[test]
