@@ -16,6 +16,15 @@ pub struct Guarded {
     pub fired: Option<String>,
 }
 
+/// Guards that repair the reply; any other guard replaces it with the fallback.
+const SOFT: &[&str] = &[
+    "link_added",
+    "extra_questions_cut",
+    "off_plan_question",
+    "parroted_sentence_cut",
+    "too_long_cut",
+];
+
 /// A DM is short: longer replies are cut at a sentence end.
 const MAX_SENTENCES: usize = 3;
 const LEAK_PHRASES: &[&str] = &[
@@ -52,6 +61,11 @@ pub fn check(
     }
     if normalise(&text) == normalise(lead_message) {
         hard(&mut fired, "echo");
+    } else if let Some(kept) = without_parroted(&text, lead_message) {
+        // Small models repeat the lead's own sentence as if it were theirs
+        // ("Hi! I'm a business coach."): drop the copied sentences.
+        text = kept;
+        fired.push("parroted_sentence_cut");
     }
     if plan.action == Action::Decline && text.contains('?') {
         hard(&mut fired, "question_in_decline");
@@ -100,12 +114,7 @@ pub fn check(
             fired.push("off_plan_question");
         }
     }
-    let is_hard = fired.iter().any(|f| {
-        !matches!(
-            *f,
-            "link_added" | "extra_questions_cut" | "off_plan_question" | "too_long_cut"
-        )
-    });
+    let is_hard = fired.iter().any(|f| !SOFT.contains(f));
     if is_hard {
         text = fallback.to_string();
     }
@@ -115,44 +124,68 @@ pub fn check(
     }
 }
 
+/// `text` without its statements (three words or more) that copy a sentence
+/// of the lead's message; `None` when nothing was copied or nothing would be
+/// left.
+fn without_parroted(text: &str, lead_message: &str) -> Option<String> {
+    let lead = normalise(lead_message);
+    let mut kept = Vec::new();
+    let mut dropped = false;
+    for sentence in sentences(text) {
+        let copied = !sentence.ends_with('?')
+            && sentence.split_whitespace().count() >= 3
+            && lead.contains(&normalise(sentence));
+        if copied {
+            dropped = true;
+        } else {
+            kept.push(sentence);
+        }
+    }
+    (dropped && !kept.is_empty()).then(|| kept.join(" "))
+}
+
+/// Sentences of `text`, each with its end mark (a sentence ends at . ! ?
+/// followed by a space or the end).
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let at_end = chars.peek().is_none_or(|(_, n)| n.is_whitespace());
+        if matches!(c, '.' | '!' | '?') && at_end {
+            let s = text[start..=i].trim();
+            if !s.is_empty() {
+                out.push(s);
+            }
+            start = i + c.len_utf8();
+        }
+    }
+    let rest = text[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
 /// A reply the length cap cut off, without its unfinished last sentence
 /// (kept whole when it has no finished sentence at all).
 pub fn finished(text: &str) -> String {
-    let text = text.trim_end();
-    // A sentence ends at . ! ? followed by a space: not inside "2.5k" or a link.
-    let mut chars = text.char_indices().peekable();
-    let mut end = None;
-    while let Some((i, c)) = chars.next() {
-        let next_is_space = chars.peek().is_some_and(|(_, n)| n.is_whitespace());
-        if matches!(c, '.' | '!' | '?') && next_is_space {
-            end = Some(i);
+    let parts = sentences(text);
+    match parts.split_last() {
+        Some((last, done)) if !done.is_empty() && !last.ends_with(['.', '!', '?']) => {
+            done.join(" ")
         }
-    }
-    match end {
-        Some(i) if !text.ends_with(['.', '!', '?']) => text[..=i].to_string(),
-        _ => text.to_string(),
+        _ => text.trim().to_string(),
     }
 }
 
 /// The first `max` sentences when there are more (a link stays attached).
 fn cut_to_sentences(text: &str, max: usize) -> Option<String> {
-    let mut count = 0;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (n, &(i, c)) in chars.iter().enumerate() {
-        let at_end = chars
-            .get(n + 1)
-            .is_none_or(|&(_, next)| next.is_whitespace());
-        if matches!(c, '.' | '!' | '?') && at_end {
-            count += 1;
-            if count == max
-                && !text[i + 1..].trim().is_empty()
-                && !text[i + 1..].trim().starts_with("http")
-            {
-                return Some(text[..=i].to_string());
-            }
-        }
+    let parts = sentences(text);
+    match parts.get(max) {
+        Some(next) if !next.starts_with("http") => Some(parts[..max].join(" ")),
+        _ => None,
     }
-    None
 }
 
 fn normalise(s: &str) -> String {
@@ -169,6 +202,36 @@ mod tests {
     fn pain() -> Slot {
         let pif = crate::config::Framework::resolve("pif", &[]).unwrap();
         pif.slot("pain").unwrap().clone()
+    }
+
+    #[test]
+    fn sentences_copied_from_the_lead_are_dropped() {
+        let g = check(
+            "Hi! I'm a business coach. What made you reach out?",
+            "hi, I'm a business coach",
+            &ask_plan(true),
+            Some(&pain()),
+            "offer",
+            "F",
+        );
+        assert_eq!(g.text, "Hi! What made you reach out?");
+        assert_eq!(g.fired.as_deref(), Some("parroted_sentence_cut"));
+        // Short acknowledgements and questions stay; so does a reply that
+        // would be left empty.
+        assert_eq!(without_parroted("Got it. Thanks!", "got it thanks"), None);
+        assert_eq!(
+            without_parroted("I run a roofing company.", "I run a roofing company"),
+            None
+        );
+        assert_eq!(
+            sentences("Hola. ¿Qué tal? Price is 2.5k and https://x.io/a. ok"),
+            vec![
+                "Hola.",
+                "¿Qué tal?",
+                "Price is 2.5k and https://x.io/a.",
+                "ok"
+            ]
+        );
     }
 
     #[test]
