@@ -20,10 +20,12 @@ pub async fn next_message(
     temperature: f32,
 ) -> Result<Option<String>, crate::llm::Error> {
     let mut messages = vec![ChatMessage::system(format!(
-        "You are role-playing a person who is writing direct messages to {business}. \
-         {}\n\nWrite only your next message as that person: one or two short sentences, \
-         in your own language and style, no quotes, no name prefix. You never reveal \
-         that you are role-playing. If you would not reply any more, write exactly {SILENCE}.",
+        "You are role-playing a potential customer who is writing direct messages to \
+         {business}. {}\n\nYou are the customer, not the business: you never offer help, \
+         never thank them for their time and never say 'you're welcome'. Write only your \
+         next message as that customer: one or two short sentences, in your own language \
+         and style, no quotes, no name prefix. You never reveal that you are role-playing. \
+         If you would not reply any more, write exactly {SILENCE}.",
         persona.description.trim()
     ))];
     // Roles flipped: the bot's replies are what "the user" said to the persona.
@@ -52,7 +54,11 @@ fn clean(text: &str) -> Option<String> {
         .trim()
         .trim_matches('"')
         .trim();
-    (!text.is_empty() && !text.contains(SILENCE)).then(|| text.to_string())
+    // Small models drop the brackets or use others: "silence", "[silence]".
+    let bare = text
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    (!bare.is_empty() && bare != "silence" && !text.contains(SILENCE)).then(|| text.to_string())
 }
 
 #[cfg(test)]
@@ -67,6 +73,9 @@ mod tests {
         );
         assert_eq!(clean("Lead: \"sure\"").as_deref(), Some("sure"));
         assert_eq!(clean("(silence)"), None);
+        assert_eq!(clean("silence"), None);
+        assert_eq!(clean("[Silence]"), None);
+        assert_eq!(clean("..."), None);
         assert_eq!(clean("   "), None);
     }
 }
