@@ -271,9 +271,10 @@ impl Agent {
             .collect();
         let asked: Vec<Option<String>> =
             memory.turns.iter().map(|t| t.asked_slot.clone()).collect();
-        let wants_next_step = signals::keyword_signals(&inbound.text)
-            .iter()
-            .any(|(signal, _)| matches!(*signal, "asked_price" | "asked_call"));
+        // This message's keyword signals are already in its new evidence.
+        let wants_next_step = new_evidence.iter().any(|e| {
+            e.kind == EvidenceKind::Signal && matches!(e.key.as_str(), "asked_price" | "asked_call")
+        });
         let plan = plan::plan(
             config,
             framework,
@@ -482,7 +483,6 @@ fn excerpt(text: &str) -> String {
     s
 }
 
-/// The conversation as chat messages (lead = user, Setter = assistant).
 /// The language of the lead's recent messages when it is not English and the
 /// persona matches the lead's language (`None` otherwise).
 fn lead_language(config: &crate::config::Config, memory: &Memory) -> Option<whatlang::Lang> {
@@ -500,6 +500,7 @@ fn lead_language(config: &crate::config::Config, memory: &Memory) -> Option<what
     language::detect(&recent.join(" ")).filter(|l| *l != whatlang::Lang::Eng)
 }
 
+/// The conversation as chat messages (lead = user, Setter = assistant).
 fn conversation(memory: &Memory) -> Vec<ChatMessage> {
     memory
         .messages
