@@ -1,7 +1,7 @@
 //! `--html FILE`: one self-contained page (inline CSS, no scripts, no network)
 //! to open from a CI artifact.
 
-use super::{delta, missing_per_row, num, ordered};
+use super::{delta, list_or_none, missing_per_row, num, ordered};
 use crate::eval::cadence::{CheckResult, CheckStatus};
 use crate::eval::metrics::ClassMetrics;
 use crate::eval::{CaseResult, Report, Status};
@@ -108,7 +108,7 @@ pub fn render(r: &Report) -> String {
         dq.tp,
         dq.tp + dq.fn_,
         num(dq.precision),
-        if dq.false_alarms.is_empty() { "none".to_string() } else { esc(&dq.false_alarms.join(", ")) }
+        esc(&list_or_none(&dq.false_alarms))
     );
     if let Some(u) = &r.usage {
         let _ = writeln!(o, "<p>{}</p>", esc(&super::usage_line(u)));

@@ -1,7 +1,7 @@
 //! The default terminal report: aligned tables, missed disqualifiers first,
 //! then metrics, and every failing case with what differed.
 
-use super::{delta, missing_per_row, num};
+use super::{delta, list_or_none, missing_per_row, num};
 use crate::eval::cadence::CheckStatus;
 use crate::eval::metrics::ClassMetrics;
 use crate::eval::{Report, Status};
@@ -119,11 +119,7 @@ pub fn render(r: &Report) -> String {
         dq.tp,
         dq.tp + dq.fn_,
         num(dq.precision),
-        if dq.false_alarms.is_empty() {
-            "none".to_string()
-        } else {
-            dq.false_alarms.join(", ")
-        }
+        list_or_none(&dq.false_alarms)
     );
     if let Some(u) = &r.usage {
         let _ = writeln!(o, "{}", super::usage_line(u));
@@ -183,18 +179,26 @@ pub fn render(r: &Report) -> String {
     }
 
     if let Some(c) = cmp {
-        let list = |v: &[String]| {
-            if v.is_empty() {
-                "none".to_string()
-            } else {
-                v.join(", ")
-            }
-        };
         let _ = writeln!(o, "\nvs baseline {}:", c.baseline);
-        let _ = writeln!(o, "  fixed  ({}): {}", c.fixed.len(), list(&c.fixed));
-        let _ = writeln!(o, "  broken ({}): {}", c.broken.len(), list(&c.broken));
+        let _ = writeln!(
+            o,
+            "  fixed  ({}): {}",
+            c.fixed.len(),
+            list_or_none(&c.fixed)
+        );
+        let _ = writeln!(
+            o,
+            "  broken ({}): {}",
+            c.broken.len(),
+            list_or_none(&c.broken)
+        );
         if !c.new.is_empty() || !c.gone.is_empty() {
-            let _ = writeln!(o, "  new: {} · gone: {}", list(&c.new), list(&c.gone));
+            let _ = writeln!(
+                o,
+                "  new: {} · gone: {}",
+                list_or_none(&c.new),
+                list_or_none(&c.gone)
+            );
         }
     }
     if let Some(p) = &r.prompt_diff {
