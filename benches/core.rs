@@ -15,7 +15,7 @@
 mod common;
 mod process;
 
-use setter::agent::{Agent, Inbound, Outcome};
+use setter::agent::{Agent, Answer, Inbound};
 use setter::config::{self, Config, Provider};
 use setter::lead::Channel;
 use setter::llm::{ChatModel, ChatRequest, ChatResponse, ModelInfo, Usage};
@@ -85,6 +85,7 @@ async fn turn_latency(agent: &Agent, history: usize, tag: &str) -> (f64, f64, [f
             external_id: format!("{tag}-{history}-{n}"),
             name: None,
             source: None,
+            account_id: None,
         };
         let lead = agent.store().lead_for(&new, 0).await.unwrap();
         for i in 0..history / 2 {
@@ -93,7 +94,7 @@ async fn turn_latency(agent: &Agent, history: usize, tag: &str) -> (f64, f64, [f
                 external_id: None,
                 at: i as i64,
             };
-            agent.turn(&lead, inbound).await.unwrap();
+            agent.converse(&lead, inbound, None).await.unwrap();
         }
         let inbound = Inbound {
             text: "we are an agency and need more leads".into(),
@@ -101,9 +102,9 @@ async fn turn_latency(agent: &Agent, history: usize, tag: &str) -> (f64, f64, [f
             at: 1_000_000,
         };
         let t = Instant::now();
-        let outcome = agent.turn(&lead, inbound).await.unwrap();
+        let outcome = agent.converse(&lead, inbound, None).await.unwrap();
         times.push(t.elapsed());
-        if let Outcome::Replied(r) = outcome {
+        if let Answer::Replied(r) = outcome {
             let s = r.stage_us;
             for (acc, v) in stages
                 .iter_mut()
@@ -319,17 +320,20 @@ async fn main() {
             external_id: format!("+1555{i:07}"),
             name: None,
             source: None,
+            account_id: None,
         };
-        let lead = store.lead_for(&new, i).await.unwrap();
-        store
-            .add_inbound(
-                &lead,
-                "Hi! I run a small agency and I'm interested in your service.",
-                Some(&format!("wamid.{i}")),
-                i,
-            )
-            .await
-            .unwrap();
+        let event = setter::store::InboundEvent {
+            lead: new,
+            external_id: Some(format!("wamid.{i}")),
+            kind: "text".into(),
+            text: "Hi! I run a small agency and I'm interested in your service.".into(),
+            at: i,
+        };
+        let batch = setter::store::Batch {
+            raw: None,
+            events: vec![setter::store::Event::Inbound(event)],
+        };
+        store.accept(&batch, i).await.unwrap();
     }
     store.close().await;
     let db_bytes: u64 = std::fs::read_dir(&store_dir)

@@ -80,6 +80,17 @@ named_enum!(
     }
 );
 
+impl Channel {
+    /// Whether replies leave through a channel sender (the Meta send APIs) via
+    /// the outbox. The terminal and web chat hand the reply back to the caller.
+    pub fn has_sender(self) -> bool {
+        matches!(
+            self,
+            Channel::Whatsapp | Channel::Instagram | Channel::Messenger
+        )
+    }
+}
+
 named_enum!(
     /// What a piece of scoring evidence is about.
     EvidenceKind { Trait => "trait", Disqualifier => "disqualifier", Signal => "signal" }

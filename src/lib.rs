@@ -8,16 +8,28 @@
 //! - [`lead`]    — shared vocabulary: levels, tiers, stages, channels.
 //! - [`llm`]     — the `ChatModel` trait; OpenAI-compatible, embedded local GGUF, record/replay cassette.
 //! - [`prompts`] — minijinja templates, embedded defaults overridable from `prompts/`.
-//! - [`agent`]   — one turn: extract → score → plan → reply → guard → persist.
+//! - [`clock`]   — injected time (system, or moved by hand in tests).
+//! - [`agent`]   — accept a message; answer a lead's pending messages in one turn: extract → score → plan → reply → guard → persist.
 //! - [`store`]   — SQLite via sqlx; all SQL lives here.
 //! - [`eval`]    — `setter eval`: slot, tier and disqualifier metrics on labelled conversations.
+//! - [`app`]     — wiring shared by every command and `serve`: config → store, prompts, model → agent.
+//! - [`channels`] — Meta webhook parsing, signatures, the send APIs.
+//! - [`pipeline`] — `setter serve`'s accept → per-lead queue → turn → outbox → send.
+//! - [`server`]  — axum routes: webhooks, web chat, `/api`, `/healthz`, `/metrics`.
+//! - [`metrics`] — Prometheus metrics.
 //! - [`cli`]     — the `setter` command line.
 
 pub mod agent;
+pub mod app;
+pub mod channels;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod eval;
 pub mod lead;
 pub mod llm;
+pub mod metrics;
+pub mod pipeline;
 pub mod prompts;
+pub mod server;
 pub mod store;

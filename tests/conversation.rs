@@ -276,12 +276,12 @@ async fn redelivered_messages_are_processed_once() {
         at,
     };
     assert!(matches!(
-        agent.turn(&lead, msg(0)).await.unwrap(),
-        setter::agent::Outcome::Replied(_)
+        agent.converse(&lead, msg(0), None).await.unwrap(),
+        setter::agent::Answer::Replied(_)
     ));
     assert!(matches!(
-        agent.turn(&lead, msg(5)).await.unwrap(),
-        setter::agent::Outcome::Duplicate
+        agent.converse(&lead, msg(5), None).await.unwrap(),
+        setter::agent::Answer::NothingPending
     ));
     assert_eq!(
         agent.store().memory(&lead.id).await.unwrap().messages.len(),
@@ -360,4 +360,113 @@ async fn a_spanish_lead_gets_a_prompt_naming_spanish() {
         task.ends_with("The lead writes in Spanish: write your whole reply in Spanish."),
         "{task}"
     );
+}
+
+/// Three turns for one lead at once (as from two `setter chat --lead SAME`
+/// processes): one reply, the others find nothing left to answer — no
+/// "UNIQUE constraint failed", and no message left unanswered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_turns_for_one_lead_answer_once() {
+    let stub = Stub::start().await;
+    stub.script.lock().unwrap().delay_ms = 50;
+    let env = Env::new(&stub, |_| {});
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550010").await;
+    let inbound = setter::agent::Inbound {
+        text: "hi, I run an agency".into(),
+        external_id: None,
+        at: 0,
+    };
+    agent.accept(&lead, inbound).await.unwrap();
+    let turns: Vec<_> = (0..3)
+        .map(|_| {
+            let agent = agent.clone();
+            let id = lead.id.clone();
+            tokio::spawn(async move { agent.answer(&id).await })
+        })
+        .collect();
+    let mut replied = 0;
+    for t in turns {
+        match t.await.unwrap().unwrap() {
+            setter::agent::Answer::Replied(_) => replied += 1,
+            setter::agent::Answer::NothingPending => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(replied, 1);
+    let memory = agent.store().memory(&lead.id).await.unwrap();
+    assert_eq!(memory.turns.len(), 1);
+    assert_eq!(memory.messages.len(), 2);
+    assert!(memory.pending.is_empty());
+}
+
+/// A failed model call leaves the message pending (scored and answered by
+/// the next turn), instead of stored but never answered.
+#[tokio::test]
+async fn a_failed_turn_leaves_the_message_pending_for_the_next_one() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |c| c.llm.max_retries = 0);
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550011").await;
+    stub.fail(400);
+    let inbound = |text: &str, at| setter::agent::Inbound {
+        text: text.into(),
+        external_id: None,
+        at,
+    };
+    assert!(agent
+        .converse(&lead, inbound("we are a roofing company", 0), None)
+        .await
+        .is_err());
+    let memory = agent.store().memory(&lead.id).await.unwrap();
+    assert_eq!(memory.pending.len(), 1);
+    let report = say(&agent, &lead, "and we need more leads", 10).await;
+    assert_eq!(report.turn, 1);
+    assert_eq!(report.messages, 2, "the turn answered both messages");
+    // The first message's keyword evidence was not lost.
+    assert!(
+        report
+            .reasons
+            .iter()
+            .any(|r| r.contains("\"roofing\" in message 1")),
+        "{:?}",
+        report.reasons
+    );
+}
+
+/// A 100 KB message is stored whole but reaches the model cut.
+#[tokio::test]
+async fn a_huge_message_is_clipped_for_the_model() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550012").await;
+    let huge = "we sell services ".repeat(6_000);
+    say(&agent, &lead, &huge, 0).await;
+    let memory = agent.store().memory(&lead.id).await.unwrap();
+    assert_eq!(memory.messages[0].text, huge);
+    for request in stub.requests() {
+        let size = request.to_string().len();
+        assert!(size < 30_000, "a model request of {size} bytes");
+    }
+}
+
+/// `max_retries = 3` against a server that always fails: 4 requests, not 16
+/// (async-openai's own retry layer used to multiply backon's).
+#[tokio::test]
+async fn max_retries_bounds_the_requests_made() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |c| c.llm.max_retries = 3);
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550013").await;
+    for _ in 0..20 {
+        stub.fail(500);
+    }
+    let inbound = setter::agent::Inbound {
+        text: "hello".into(),
+        external_id: None,
+        at: 0,
+    };
+    assert!(agent.converse(&lead, inbound, None).await.is_err());
+    assert_eq!(stub.requests().len(), 4);
 }

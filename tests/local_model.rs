@@ -9,7 +9,7 @@
 //! Without the model file it prints a notice and passes.
 #![cfg(feature = "local")]
 
-use setter::agent::{Agent, Inbound, Outcome};
+use setter::agent::{Agent, Answer, Inbound};
 use setter::config::{self, Config, Provider};
 use setter::lead::Channel;
 use setter::prompts::Prompts;
@@ -52,6 +52,7 @@ async fn three_turns_with_the_local_model() {
                 external_id: "+15550009".into(),
                 name: Some("Local Test".into()),
                 source: None,
+                account_id: None,
             },
             0,
         )
@@ -70,8 +71,8 @@ async fn three_turns_with_the_local_model() {
             external_id: None,
             at: i as i64 * 60_000,
         };
-        let Outcome::Replied(report) = agent.turn(&lead, inbound).await.unwrap() else {
-            panic!("turn {} was reported as a duplicate", i + 1)
+        let Answer::Replied(report) = agent.converse(&lead, inbound, None).await.unwrap() else {
+            panic!("turn {} was not answered", i + 1)
         };
         eprintln!(
             "turn {} ({:.1}s, speed {:?}): lead: {text}\n  bot: {}\n  slots: {:?}\n  problem: {:?}",

@@ -22,7 +22,7 @@ pub struct Extraction {
 
 /// The extraction call's result, including how it went.
 #[derive(Debug, Clone, Default)]
-pub struct Outcome {
+pub struct Extracted {
     pub extraction: Extraction,
     pub usage: Usage,
     /// Set when the answer needed repair or was given up on.
@@ -156,14 +156,14 @@ pub async fn run(
     schema: JsonSchema,
     framework: &Framework,
     icp: &Icp,
-) -> Result<Outcome, crate::llm::Error> {
+) -> Result<Extracted, crate::llm::Error> {
     let mut request = ChatRequest {
         messages: vec![ChatMessage::system(system), ChatMessage::user(transcript)],
         schema: Some(schema),
         temperature: 0.0,
         max_tokens: 400,
     };
-    let mut outcome = Outcome::default();
+    let mut outcome = Extracted::default();
     let first = model.chat(&request).await?;
     outcome.usage += first.usage;
     let err = match parse(&first.text, framework, icp) {

@@ -2,7 +2,7 @@
 //! --json` printing one JSON line per turn (for tests and evals).
 
 use super::{build_agent, load_config, now_ms};
-use crate::agent::{Agent, Inbound, Outcome, TurnReport};
+use crate::agent::{Agent, Answer, Inbound, TurnReport};
 use crate::lead::Channel;
 use crate::store::{Lead, NewLead};
 use anyhow::Context;
@@ -53,6 +53,7 @@ pub async fn run(config: Option<&Path>, args: ChatArgs) -> anyhow::Result<ExitCo
                 external_id,
                 name: None,
                 source: Some("setter chat".into()),
+                account_id: None,
             };
             agent.store().lead_for(&new, now_ms()).await?
         }
@@ -79,8 +80,9 @@ async fn script(
             external_id: None,
             at: now_ms(),
         };
-        let Outcome::Replied(report) = agent.turn(lead, inbound).await? else {
-            continue;
+        let report = match agent.converse(lead, inbound, None).await? {
+            Answer::Replied(report) | Answer::Scored(report) => report,
+            Answer::NothingPending | Answer::Superseded(_) => continue,
         };
         if args.json {
             writeln!(out, "{}", serde_json::to_string(&report)?)?;
@@ -144,14 +146,21 @@ async fn interactive(
             external_id: None,
             at: now_ms(),
         };
-        match agent.turn(lead, inbound).await {
-            Ok(Outcome::Replied(report)) => {
+        match agent.converse(lead, inbound, None).await {
+            Ok(Answer::Replied(report)) => {
                 println!("{persona}: {}", report.reply);
                 if args.debug {
                     println!("{}", debug_line(&report));
                 }
             }
-            Ok(Outcome::Duplicate) => {}
+            Ok(Answer::Scored(report)) => {
+                println!("({persona} stays silent: a human has this lead; `setter leads resume` hands it back)");
+                if args.debug {
+                    println!("{}", debug_line(&report));
+                }
+            }
+            // Another process answered this message already.
+            Ok(Answer::NothingPending | Answer::Superseded(_)) => {}
             // Your message is stored; the next turn sees it. Say why and go on.
             Err(e) => eprintln!("error: {e} (your message was saved)"),
         }

@@ -6,16 +6,14 @@ mod eval;
 mod init;
 mod leads;
 mod model;
+mod serve;
 
 use crate::agent::Agent;
 use crate::config::{self, Config, Loaded};
-use crate::prompts::Prompts;
 use crate::store::Store;
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -53,6 +51,8 @@ pub enum Command {
     /// Fetch, verify and list local GGUF models (`setter model pull`).
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// Answer WhatsApp, Instagram, Messenger and web-chat leads over HTTP.
+    Serve(serve::ServeArgs),
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
@@ -79,6 +79,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Score(args) => leads::score(cli.config.as_deref(), args).await,
         Command::Eval(cmd) => eval::run(cli.config.as_deref(), cmd).await,
         Command::Model(cmd) => model::run(cli.config.as_deref(), cmd).await,
+        Command::Serve(args) => serve::run(cli.config.as_deref(), args).await,
     }
 }
 
@@ -105,61 +106,13 @@ pub fn load_config(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
 
 /// Opens the store named in the config.
 pub async fn open_store(loaded: &Loaded) -> anyhow::Result<Store> {
-    let url = loaded.storage_url();
-    Store::open(&url)
-        .await
-        .with_context(|| format!("opening storage {url}"))
+    Ok(crate::app::open_store(loaded).await?)
 }
 
 /// Config, store, prompts and model, wired into an agent.
 pub async fn build_agent(loaded: Loaded) -> anyhow::Result<Agent> {
-    let prompts = Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir)))?;
-    let store = open_store(&loaded).await?;
-    let cassette = crate::llm::cassette::Settings::from_env()?;
-    let replaying = cassette
-        .as_ref()
-        .is_some_and(|c| c.mode == crate::llm::cassette::Mode::Replay);
-    if !replaying {
-        pull_default_model_if_missing(&loaded).await?;
-    }
-    let model = crate::llm::from_config(&loaded, cassette)?;
-    Ok(Agent::new(
-        Arc::new(loaded),
-        model,
-        store,
-        Arc::new(prompts),
-    )?)
-}
-
-/// First run on the embedded default: fetch the default model (the README's
-/// first command needs nothing else). A configured `model_path` is never
-/// downloaded over; a missing one is reported by the backend.
-async fn pull_default_model_if_missing(loaded: &Loaded) -> anyhow::Result<()> {
-    use crate::llm::catalog;
-    let llm = &loaded.config.llm;
-    if llm.provider != config::Provider::Local || !llm.model_path.is_empty() {
-        return Ok(());
-    }
-    let Some(path) = catalog::default_model_path() else {
-        return Ok(());
-    };
-    if path.exists() || !cfg!(feature = "local") {
-        return Ok(());
-    }
-    eprintln!(
-        "First run: fetching the default local model ({}, {:.1} GB) to {} — `setter model pull` does the same.",
-        catalog::DEFAULT.id,
-        catalog::DEFAULT.size as f64 / 1e9,
-        path.display()
-    );
-    let opts = catalog::PullOptions {
-        progress: true,
-        ..Default::default()
-    };
-    tokio::task::spawn_blocking(move || catalog::pull(&catalog::DEFAULT, &opts))
-        .await?
-        .context("fetching the default model (or set [llm] provider = \"openai\")")?;
-    Ok(())
+    let model = crate::app::model(&loaded).await?;
+    Ok(crate::app::agent(loaded, model).await?)
 }
 
 /// Now, in Unix milliseconds.

@@ -7,9 +7,11 @@
 
 mod frameworks;
 mod scoring;
+mod serve;
 
 pub use frameworks::{Framework, Slot, SlotKind, SlotRole};
 pub use scoring::{NextActions, ScoringConfig, SignalWeights};
+pub use serve::{ChannelsConfig, MetaChannel, ServeConfig, TakeoverConfig, WebchatConfig};
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -62,6 +64,15 @@ pub struct Config {
     pub storage: Storage,
     #[serde(default)]
     pub scoring: ScoringConfig,
+    /// `setter serve`: address, per-lead queue, limits.
+    #[serde(default)]
+    pub serve: ServeConfig,
+    /// The inboxes `setter serve` answers.
+    #[serde(default)]
+    pub channels: ChannelsConfig,
+    /// When a human takes a conversation over.
+    #[serde(default)]
+    pub takeover: TakeoverConfig,
     /// Directory of prompt templates overriding the embedded defaults; relative
     /// paths are taken from the config file's directory.
     #[serde(default = "default_prompts_dir")]
@@ -414,6 +425,7 @@ impl Config {
             );
         }
         v.issues.extend(self.scoring.validate());
+        serve::validate(&self.serve, &self.channels, &self.takeover, &mut v);
         (v.issues, v.warnings)
     }
 }

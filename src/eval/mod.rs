@@ -3,7 +3,7 @@
 //! Two modes in this slice:
 //! - **score**: gold JSONL vs predictions JSONL, matched by case id. Pure.
 //! - **offline run**: replay each case's lead turns through the agent with the
-//!   recorded setter replies (`Agent::turn_with`), so only extraction calls the
+//!   recorded setter replies (`Agent::answer_with`), so only extraction calls the
 //!   model, and score the final turn's slots, fit, intent, tier and stage.
 //!
 //! Both produce a [`Report`], rendered by [`report`] as a terminal table, JSON,

@@ -1,8 +1,8 @@
 //! Running a suite's cases through the real agent, in a scratch SQLite store.
 //!
-//! - **offline**: each lead turn goes through `Agent::turn_with` with the
+//! - **offline**: each lead turn goes through `Agent::answer_with` with the
 //!   recorded setter reply, so only extraction calls the model.
-//! - **replay**: each lead turn goes through `Agent::turn`, so the reply is
+//! - **replay**: each lead turn goes through `Agent::answer`, so the reply is
 //!   regenerated with the current prompts and config; every reply is traced
 //!   and the case's per-turn assertions are checked against it.
 //!
@@ -14,7 +14,7 @@ use super::cadence::{CheckResult, CheckStatus, TurnTrace};
 use super::case::{Case, Expect, Role, Turn};
 use super::simulate;
 use super::{CaseUsage, Error, Mode, Outcome};
-use crate::agent::{topics, Agent, Inbound, Outcome as TurnOutcome, TurnReport};
+use crate::agent::{topics, Agent, Answer, Inbound, TurnReport};
 use crate::config::{Framework, Loaded};
 use crate::lead::{Channel, Stage};
 use crate::llm::{cassette, ChatMessage, ChatModel, ChatRequest, JsonSchema};
@@ -172,6 +172,7 @@ impl Runner {
             external_id: format!("eval-{}", case.id),
             name: None,
             source: Some("setter eval".into()),
+            account_id: None,
         };
         let lead = agent
             .store()
@@ -218,11 +219,9 @@ impl Runner {
                 external_id: None,
                 at,
             };
-            let report = match agent.turn_with(&lead, inbound, recorded).await {
-                Ok(TurnOutcome::Replied(report)) => *report,
-                Ok(TurnOutcome::Duplicate) => {
-                    return Err(format!("{label}: stored as a duplicate"))
-                }
+            let report = match agent.converse(&lead, inbound, recorded).await {
+                Ok(Answer::Replied(report) | Answer::Scored(report)) => *report,
+                Ok(other) => return Err(format!("{label}: not answered ({other:?})")),
                 Err(e) => return Err(format!("{label}: {e}")),
             };
             usage.prompt_tokens += report.tokens.prompt as u64;

@@ -3,7 +3,11 @@
 //!
 //! Retries (backon: exponential with jitter) only on what can succeed later:
 //! timeouts, connection errors, 429 and 5xx. A 400 or 401 fails at once, with
-//! the provider, model and server message in the error.
+//! the provider, model and server message in the error. async-openai's own
+//! retry layer is replaced by a plain transport, so `max_retries = 3` means at
+//! most 4 requests (with both layers it was 16), and the whole call, retries
+//! included, ends after twice `timeout_secs` (a hung server held a turn for
+//! four full timeouts).
 
 use super::{ChatModel, ChatRequest, ChatResponse, Error, ModelInfo, Result, Role, Usage};
 use crate::config::LlmConfig;
@@ -41,9 +45,11 @@ impl OpenAiModel {
         let config = OpenAIConfig::new()
             .with_api_base(llm.base_url.trim_end_matches('/'))
             .with_api_key(key);
-        // The per-call timeout is ours (tokio), so the HTTP client gets none.
+        // The per-call timeout is ours (tokio), so the HTTP client gets none;
+        // retries are ours too (backon), so the transport has no retry layer.
+        let transport = async_openai::middleware::ReqwestService::new(reqwest::Client::new());
         Ok(Self {
-            client: Client::with_config(config),
+            client: Client::with_config(config).with_http_service(transport),
             model: llm.model.clone(),
             base_url: llm.base_url.clone(),
             timeout: Duration::from_secs(llm.timeout_secs),
@@ -165,7 +171,7 @@ impl ChatModel for OpenAiModel {
             .with_max_delay(Duration::from_secs(10))
             .with_max_times(self.max_retries as usize)
             .with_jitter();
-        let outcome = (|| {
+        let retried = (|| {
             attempts += 1;
             self.attempt(request)
         })
@@ -173,8 +179,18 @@ impl ChatModel for OpenAiModel {
         .when(|a: &Attempt| a.retryable)
         .notify(|a: &Attempt, wait: Duration| {
             tracing::warn!(model = %self.model, wait_ms = wait.as_millis() as u64, error = %a.message, "model call failed, retrying");
-        })
-        .await;
+        });
+        let outcome = match tokio::time::timeout(2 * self.timeout, retried).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Attempt {
+                message: format!(
+                    "gave up after {}s in all (twice llm.timeout_secs)",
+                    2 * self.timeout.as_secs()
+                ),
+                retryable: false,
+                timed_out: true,
+            }),
+        };
         outcome.map_err(|a| {
             if a.timed_out && attempts == 1 {
                 Error::Timeout {

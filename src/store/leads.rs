@@ -24,7 +24,8 @@ pub struct LeadSummary {
 }
 
 const LEAD_COLUMNS: &str =
-    "id, channel, external_id, name, source, first_message, stage, created_at";
+    "id, channel, external_id, name, source, first_message, stage, created_at, \
+     account_id, paused_until, paused_reason, last_inbound_at";
 
 fn lead_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Lead> {
     Ok(Lead {
@@ -36,35 +37,55 @@ fn lead_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Lead> {
         first_message: row.try_get("first_message")?,
         stage: parse(row.try_get("stage")?)?,
         created_at: row.try_get("created_at")?,
+        account_id: row.try_get("account_id")?,
+        paused_until: row.try_get("paused_until")?,
+        paused_reason: row.try_get("paused_reason")?,
+        last_inbound_at: row.try_get("last_inbound_at")?,
     })
 }
 
 impl Store {
     /// The lead for this channel identity, created on first contact.
     pub async fn lead_for(&self, new: &NewLead, now: i64) -> Result<Lead> {
-        let id = uuid::Uuid::now_v7().to_string();
-        sqlx::query(
-            "INSERT INTO leads (id, channel, external_id, name, source, stage, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, 'new', ?, ?)
-             ON CONFLICT (channel, external_id) DO NOTHING",
+        let mut conn = self.pool.acquire().await?;
+        upsert_lead(&mut conn, new, now).await
+    }
+
+    /// A lead by its exact id: one index lookup (turns and the API use this;
+    /// people typing prefixes use [`Store::lead`]).
+    pub async fn lead_by_id(&self, id: &str) -> Result<Lead> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| Error::LeadNotFound(id.into()))?;
+        lead_from_row(&row)
+    }
+
+    /// A human takes the conversation until `until`: the bot sends nothing,
+    /// and replies already waiting in the outbox are cancelled.
+    pub async fn pause(&self, lead_id: &str, until: i64, reason: &str, now: i64) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        pause_in(&mut tx, lead_id, until, reason, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The bot may answer again.
+    pub async fn resume(&self, lead_id: &str, now: i64) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE leads SET paused_until = NULL, paused_reason = NULL, updated_at = ? WHERE id = ?",
         )
-        .bind(&id)
-        .bind(new.channel.as_str())
-        .bind(&new.external_id)
-        .bind(&new.name)
-        .bind(&new.source)
         .bind(now)
-        .bind(now)
+        .bind(lead_id)
         .execute(&self.pool)
         .await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {LEAD_COLUMNS} FROM leads WHERE channel = ? AND external_id = ?"
-        )))
-        .bind(new.channel.as_str())
-        .bind(&new.external_id)
-        .fetch_one(&self.pool)
-        .await?;
-        lead_from_row(&row)
+        if done.rows_affected() == 0 {
+            return Err(Error::LeadNotFound(lead_id.into()));
+        }
+        Ok(())
     }
 
     /// A lead by full id or unique id prefix (ids are long; people type prefixes).
@@ -93,6 +114,20 @@ impl Store {
                 })
             }
         }
+    }
+
+    /// Leads with messages no turn has answered yet, oldest first: what a
+    /// restarted server answers before anything else.
+    pub async fn leads_with_pending(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT l.id FROM leads l
+             WHERE EXISTS (SELECT 1 FROM messages m WHERE m.lead_id = l.id AND m.direction = 'in'
+                           AND m.kind NOT IN ('reaction', 'system')
+                           AND m.id > COALESCE((SELECT MAX(inbound_id) FROM turns t WHERE t.lead_id = l.id), 0))
+             ORDER BY l.last_inbound_at",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Leads, most recently active first, with their latest tier and score.
@@ -124,4 +159,59 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Creates the lead on first contact (or returns it), on any connection, so
+/// a webhook batch can do it inside its transaction. A later contact fills a
+/// name, source or account that the first one lacked.
+pub(super) async fn upsert_lead(
+    conn: &mut sqlx::SqliteConnection,
+    new: &NewLead,
+    now: i64,
+) -> Result<Lead> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO leads (id, channel, external_id, name, source, account_id, stage, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'new', ?, ?)
+         ON CONFLICT (channel, external_id) DO UPDATE SET
+           name = COALESCE(leads.name, excluded.name),
+           source = COALESCE(leads.source, excluded.source),
+           account_id = COALESCE(leads.account_id, excluded.account_id)
+         RETURNING {LEAD_COLUMNS}"
+    )))
+    .bind(&id)
+    .bind(new.channel.as_str())
+    .bind(&new.external_id)
+    .bind(&new.name)
+    .bind(&new.source)
+    .bind(&new.account_id)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    lead_from_row(&row)
+}
+
+/// Pauses a lead inside a transaction (an echo in a webhook batch, the API).
+pub(super) async fn pause_in(
+    conn: &mut sqlx::SqliteConnection,
+    lead_id: &str,
+    until: i64,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE leads SET paused_until = MAX(COALESCE(paused_until, 0), ?), paused_reason = ?, updated_at = ?
+         WHERE id = ?",
+    )
+    .bind(until)
+    .bind(reason)
+    .bind(now)
+    .bind(lead_id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::LeadNotFound(lead_id.into()));
+    }
+    super::outbox::cancel_pending(conn, lead_id, "a human took over the conversation", now).await
 }

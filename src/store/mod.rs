@@ -5,11 +5,23 @@
 //! without touching them. SQLite runs in WAL mode with foreign keys on, and
 //! migrations are embedded in the binary and applied at open.
 
+mod commit;
+mod inbox;
 mod leads;
+mod migrate;
+mod outbox;
 mod turns;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use commit::{Stale, TurnCommit, TurnSaved};
+pub use inbox::{
+    Accepted, Batch, Delivery, EchoEvent, Event, InboundEvent, RawWebhook, StatusEvent,
+};
 pub use leads::{LeadFilter, LeadSummary};
-pub use turns::{EvidenceRow, Memory, ScoreRow, SlotValue, StageChange, TurnCommit, TurnRow};
+pub use outbox::{OutboxRow, SendFailure};
+pub use turns::{EvidenceRow, Memory, ScoreRow, SlotValue, StageChange, TurnRow};
 
 use crate::lead::{Channel, Stage};
 use serde::Serialize;
@@ -23,6 +35,11 @@ pub enum Error {
     Open { url: String, source: sqlx::Error },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot lock {path} while migrating the database: {source}")]
+    MigrationLock {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
     #[error("no lead matches \"{0}\"; `setter leads list` shows the ids")]
@@ -46,6 +63,20 @@ pub struct Lead {
     pub first_message: Option<String>,
     pub stage: Stage,
     pub created_at: i64,
+    /// The business account the lead wrote to (phone number id, Page id, IG id).
+    pub account_id: Option<String>,
+    /// While in the future, a human has the conversation and the bot is silent.
+    pub paused_until: Option<i64>,
+    pub paused_reason: Option<String>,
+    /// The lead's newest message: messaging windows count from it.
+    pub last_inbound_at: Option<i64>,
+}
+
+impl Lead {
+    /// Whether a human has the conversation at `now` (the bot must not send).
+    pub fn paused_at(&self, now: i64) -> bool {
+        self.paused_until.is_some_and(|until| until > now)
+    }
 }
 
 /// What a new conversation starts with (step 2 of the playbook: the minimum).
@@ -55,6 +86,8 @@ pub struct NewLead {
     pub external_id: String,
     pub name: Option<String>,
     pub source: Option<String>,
+    /// The business account written to, when the channel has several.
+    pub account_id: Option<String>,
 }
 
 /// A stored message.
@@ -64,6 +97,40 @@ pub struct Message {
     pub direction: crate::lead::Direction,
     pub text: String,
     pub at: i64,
+    /// Who wrote it: the lead, the bot, or a human from the business inbox.
+    pub author: Author,
+}
+
+/// Who wrote a message. A human's message (an echo from the business inbox)
+/// is an outgoing message the bot did not write, and pauses the bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Lead,
+    Bot,
+    Human,
+}
+
+impl Author {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Author::Lead => "lead",
+            Author::Bot => "bot",
+            Author::Human => "human",
+        }
+    }
+}
+
+impl FromStr for Author {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "lead" => Ok(Author::Lead),
+            "bot" => Ok(Author::Bot),
+            "human" => Ok(Author::Human),
+            other => Err(format!("\"{other}\" is not an author (lead, bot, human)")),
+        }
+    }
 }
 
 /// Handle to the database; cheap to clone.
@@ -90,8 +157,23 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(open_err)?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        migrate::run(&pool, url).await?;
         Ok(Store { pool })
+    }
+
+    /// A write transaction that takes SQLite's write lock at once: reads in it
+    /// see the latest commit and cannot be invalidated by another writer
+    /// (a deferred transaction that reads first fails with SQLITE_BUSY when
+    /// another connection commits in between). PostgreSQL would use
+    /// `SELECT … FOR UPDATE` on the lead row for the same effect.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Whether the database answers (health checks).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Closes the pool, checkpointing the WAL.

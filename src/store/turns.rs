@@ -1,10 +1,8 @@
-//! The conversation: inbound messages, a lead's memory, and the one
-//! transaction that persists a whole bot turn.
+//! A lead's memory: what a turn reads, and what reports show.
 //!
-//! An inbound message is stored on its own first — once accepted it is never
-//! lost, even if the model call fails. Everything the turn produced (reply,
-//! slots, evidence, score, stage, usage) then lands atomically in
-//! [`Store::commit_turn`]: a crash leaves either all of it or none.
+//! Messages get in through [`Store::accept`](super::Store::accept) and a
+//! turn's results through [`Store::commit_turn`](super::Store::commit_turn);
+//! this file only reads.
 
 use super::{parse, Lead, Message, Result, Store};
 use crate::lead::{EvidenceKind, Level, Stage, Tier};
@@ -58,8 +56,10 @@ pub struct StageChange {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TurnRow {
     pub turn: i64,
+    /// The newest lead message the turn answered.
     pub inbound_id: i64,
-    pub reply_id: i64,
+    /// `None` when the turn only scored (a human had the conversation).
+    pub reply_id: Option<i64>,
     pub asked_slot: Option<String>,
     pub action: String,
     pub guard: Option<String>,
@@ -85,6 +85,9 @@ pub struct Memory {
     /// Bot turns, oldest first. A turn's memory holds what cadence needs:
     /// every turn that asked about a slot, plus the newest turn.
     pub turns: Vec<TurnRow>,
+    /// Lead messages no turn has answered yet, oldest first: what the next
+    /// turn answers (all of them at once: a burst is one turn).
+    pub pending: Vec<Message>,
     /// Counted in SQL, so they are right whatever was loaded.
     counts: Counts,
 }
@@ -95,6 +98,8 @@ struct Counts {
     messages: usize,
     inbound: usize,
     turns: usize,
+    /// The id of the lead's newest message (0 before any).
+    latest_inbound: i64,
 }
 
 impl Memory {
@@ -108,6 +113,11 @@ impl Memory {
     /// Messages stored so far, both directions.
     pub fn message_count(&self) -> usize {
         self.counts.messages
+    }
+    /// The id of the newest lead message when this memory was read: a turn
+    /// whose commit finds a newer one is stale and superseded.
+    pub fn latest_inbound_id(&self) -> i64 {
+        self.counts.latest_inbound
     }
     /// Bot turns stored so far.
     pub fn turn_count(&self) -> usize {
@@ -124,65 +134,10 @@ impl Memory {
     }
 }
 
-/// What one turn produced, persisted together.
-#[derive(Debug, Clone)]
-pub struct TurnCommit {
-    pub lead_id: String,
-    pub turn: i64,
-    pub inbound_id: i64,
-    pub reply: String,
-    pub slots: Vec<(String, serde_json::Value)>,
-    /// New evidence; its `message_id` is the inbound message.
-    pub evidence: Vec<EvidenceRow>,
-    pub score: ScoreRow,
-    pub stage_change: Option<StageChange>,
-    pub asked_slot: Option<String>,
-    pub action: String,
-    pub guard: Option<String>,
-    pub usage: Usage,
-    pub cost_usd: f64,
-    pub latency_ms: i64,
-    pub at: i64,
-}
-
 impl Store {
-    /// Stores a lead message. Returns `None` when `external_id` was seen before
-    /// (a platform redelivery), so it is processed once.
-    pub async fn add_inbound(
-        &self,
-        lead: &Lead,
-        text: &str,
-        external_id: Option<&str>,
-        at: i64,
-    ) -> Result<Option<i64>> {
-        let mut tx = self.pool.begin().await?;
-        let id = sqlx::query(
-            "INSERT INTO messages (lead_id, direction, text, external_id, at) VALUES (?, 'in', ?, ?, ?)
-             ON CONFLICT (external_id) DO NOTHING RETURNING id",
-        )
-        .bind(&lead.id)
-        .bind(text)
-        .bind(external_id)
-        .bind(at)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| row.get::<i64, _>(0));
-        if id.is_some() {
-            sqlx::query(
-                "UPDATE leads SET first_message = COALESCE(first_message, ?), updated_at = ? WHERE id = ?",
-            )
-            .bind(text)
-            .bind(at)
-            .bind(&lead.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Everything known about a lead, oldest first: the whole conversation and
-    /// every score and turn (for reports and exports).
+    /// Everything known about a lead (by id or unique id prefix), oldest
+    /// first: the whole conversation and every score and turn (for reports
+    /// and exports).
     pub async fn memory(&self, lead_id: &str) -> Result<Memory> {
         self.load_memory(lead_id, None).await
     }
@@ -196,7 +151,11 @@ impl Store {
     }
 
     async fn load_memory(&self, lead_id: &str, window: Option<usize>) -> Result<Memory> {
-        let lead = self.lead(lead_id).await?;
+        // Reports take what people type (an id prefix); a turn has the exact id.
+        let lead = match window {
+            Some(_) => self.lead_by_id(lead_id).await?,
+            None => self.lead(lead_id).await?,
+        };
         let id = lead.id.as_str();
         // One connection for every read: no pool hand-off per query.
         let mut conn = self.pool.acquire().await?;
@@ -204,8 +163,11 @@ impl Store {
         let limit = |n: Option<usize>| n.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         let counts = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM messages WHERE lead_id = ?1),
-                    (SELECT COUNT(*) FROM messages WHERE lead_id = ?1 AND direction = 'in'),
-                    (SELECT COUNT(*) FROM turns WHERE lead_id = ?1)",
+                    (SELECT COUNT(*) FROM messages WHERE lead_id = ?1 AND direction = 'in'
+                       AND kind NOT IN ('reaction', 'system')),
+                    (SELECT COUNT(*) FROM turns WHERE lead_id = ?1),
+                    (SELECT COALESCE(MAX(id), 0) FROM messages WHERE lead_id = ?1 AND direction = 'in'
+                       AND kind NOT IN ('reaction', 'system'))",
         )
         .bind(id)
         .fetch_one(&mut *conn)
@@ -215,10 +177,11 @@ impl Store {
             messages: count(0)?,
             inbound: count(1)?,
             turns: count(2)?,
+            latest_inbound: counts.try_get::<i64, _>(3)?,
         };
         let messages = sqlx::query(
-            "SELECT id, direction, text, at FROM
-               (SELECT id, direction, text, at FROM messages WHERE lead_id = ?1 ORDER BY id DESC LIMIT ?2)
+            "SELECT id, direction, author, text, at FROM
+               (SELECT id, direction, author, text, at FROM messages WHERE lead_id = ?1 ORDER BY id DESC LIMIT ?2)
              ORDER BY id",
         )
         .bind(id)
@@ -226,14 +189,20 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| {
-            Ok(Message {
-                id: r.try_get("id")?,
-                direction: parse(r.try_get("direction")?)?,
-                text: r.try_get("text")?,
-                at: r.try_get("at")?,
-            })
-        })
+        .map(message_from)
+        .collect::<Result<Vec<_>>>()?;
+        let pending = sqlx::query(
+            "SELECT id, direction, author, text, at FROM messages
+             WHERE lead_id = ?1 AND direction = 'in' AND kind NOT IN ('reaction', 'system')
+               AND id > COALESCE((SELECT MAX(inbound_id) FROM turns WHERE lead_id = ?1), 0)
+             ORDER BY id LIMIT ?2",
+        )
+        .bind(id)
+        .bind(MAX_PENDING)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(message_from)
         .collect::<Result<Vec<_>>>()?;
         let slots = sqlx::query(
             "SELECT slot, value, evidence_message_id, updated_at FROM slots WHERE lead_id = ?1",
@@ -355,111 +324,24 @@ impl Store {
             scores,
             stages,
             turns,
+            pending,
             counts,
         })
     }
+}
 
-    /// Persists a whole turn atomically; returns the reply's message id.
-    pub async fn commit_turn(&self, c: &TurnCommit) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
-        let reply_id: i64 = sqlx::query(
-            "INSERT INTO messages (lead_id, direction, text, at) VALUES (?, 'out', ?, ?) RETURNING id",
-        )
-        .bind(&c.lead_id)
-        .bind(&c.reply)
-        .bind(c.at)
-        .fetch_one(&mut *tx)
-        .await?
-        .get(0);
-        for (slot, value) in &c.slots {
-            sqlx::query(
-                "INSERT INTO slots (lead_id, slot, value, evidence_message_id, updated_at) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (lead_id, slot) DO UPDATE SET value = excluded.value,
-                   evidence_message_id = excluded.evidence_message_id, updated_at = excluded.updated_at",
-            )
-            .bind(&c.lead_id)
-            .bind(slot)
-            .bind(value.to_string())
-            .bind(c.inbound_id)
-            .bind(c.at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for e in &c.evidence {
-            sqlx::query(
-                "INSERT INTO evidence (lead_id, kind, key, matched, quote, message_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&c.lead_id)
-            .bind(e.kind.as_str())
-            .bind(&e.key)
-            .bind(e.matched)
-            .bind(&e.quote)
-            .bind(e.message_id)
-            .bind(e.at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let s = &c.score;
-        sqlx::query(
-            "INSERT INTO scores (lead_id, message_id, fit, intent, tier, score, stage, next_action, reason, at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&c.lead_id)
-        .bind(s.message_id)
-        .bind(s.fit.as_str())
-        .bind(s.intent.as_str())
-        .bind(s.tier.as_str())
-        .bind(s.score)
-        .bind(s.stage.as_str())
-        .bind(&s.next_action)
-        .bind(&s.reason)
-        .bind(s.at)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(change) = &c.stage_change {
-            sqlx::query(
-                "INSERT INTO stage_changes (lead_id, from_stage, to_stage, reason, at) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&c.lead_id)
-            .bind(change.from.as_str())
-            .bind(change.to.as_str())
-            .bind(&change.reason)
-            .bind(change.at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE leads SET stage = ? WHERE id = ?")
-                .bind(change.to.as_str())
-                .bind(&c.lead_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(
-            "INSERT INTO turns (lead_id, turn, inbound_id, reply_id, asked_slot, action, guard,
-                                prompt_tokens, completion_tokens, cost_usd, latency_ms, at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&c.lead_id)
-        .bind(c.turn)
-        .bind(c.inbound_id)
-        .bind(reply_id)
-        .bind(&c.asked_slot)
-        .bind(&c.action)
-        .bind(&c.guard)
-        .bind(c.usage.prompt_tokens as i64)
-        .bind(c.usage.completion_tokens as i64)
-        .bind(c.cost_usd)
-        .bind(c.latency_ms)
-        .bind(c.at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE leads SET updated_at = ? WHERE id = ?")
-            .bind(c.at)
-            .bind(&c.lead_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(reply_id)
-    }
+/// At most this many unanswered messages go into one turn; a longer burst
+/// (a flood, or a backlog replayed after an outage) is answered in parts.
+const MAX_PENDING: i64 = 20;
+
+fn message_from(r: &sqlx::sqlite::SqliteRow) -> Result<Message> {
+    Ok(Message {
+        id: r.try_get("id")?,
+        direction: parse(r.try_get("direction")?)?,
+        author: parse(r.try_get("author")?)?,
+        text: r.try_get("text")?,
+        at: r.try_get("at")?,
+    })
 }
 
 #[cfg(test)]
@@ -467,6 +349,8 @@ mod tests {
     use super::*;
     use crate::lead::{Channel, Direction};
     use crate::store::NewLead;
+
+    use crate::store::testing::{accept_text, sample_commit};
 
     /// A lead with `turns` answered lead messages (2 × `turns` stored
     /// messages); the bot asks about a slot on turns 1–3 only.
@@ -478,61 +362,37 @@ mod tests {
             external_id: "long".into(),
             name: None,
             source: None,
+            account_id: None,
         };
         let lead = store.lead_for(&new, 0).await.unwrap();
         for turn in 1..=turns {
             let at = turn * 10;
-            let inbound = store
-                .add_inbound(&lead, &format!("lead message {turn}"), None, at)
-                .await
-                .unwrap()
-                .unwrap();
-            let evidence = (turn == 2).then(|| EvidenceRow {
-                kind: EvidenceKind::Signal,
-                key: "asked_price".into(),
-                matched: true,
-                quote: "how much".into(),
-                message_id: inbound,
-                at,
-            });
-            let commit = TurnCommit {
-                lead_id: lead.id.clone(),
-                turn,
-                inbound_id: inbound,
-                reply: format!("bot reply {turn}"),
-                slots: if turn == 1 {
-                    vec![("pain".into(), serde_json::json!("no leads"))]
-                } else {
-                    vec![]
-                },
-                evidence: evidence.into_iter().collect(),
-                score: ScoreRow {
-                    message_id: Some(inbound),
-                    fit: Level::Medium,
-                    intent: Level::Low,
-                    tier: Tier::Cold,
-                    score: turn,
-                    stage: Stage::Engaged,
-                    next_action: "nurture".into(),
-                    reason: format!("score {turn}"),
+            let inbound =
+                accept_text(&store, &lead, &format!("lead message {turn}"), None, at).await;
+            let mut commit = sample_commit(&lead, turn, inbound, at);
+            commit.evidence = (turn == 2)
+                .then(|| EvidenceRow {
+                    kind: EvidenceKind::Signal,
+                    key: "asked_price".into(),
+                    matched: true,
+                    quote: "how much".into(),
+                    message_id: inbound,
                     at,
-                },
-                stage_change: (turn == 1).then(|| StageChange {
+                })
+                .into_iter()
+                .collect();
+            if turn == 1 {
+                commit.slots = vec![("pain".into(), serde_json::json!("no leads"))];
+                commit.stage_change = Some(StageChange {
                     from: Stage::New,
                     to: Stage::Engaged,
                     reason: "first message".into(),
                     at,
-                }),
-                asked_slot: ["pain", "business", "desired_outcome"]
-                    .get(turn as usize - 1)
-                    .map(|s| s.to_string()),
-                action: "ask".into(),
-                guard: None,
-                usage: Usage::default(),
-                cost_usd: 0.0,
-                latency_ms: 1,
-                at,
-            };
+                });
+            }
+            commit.asked_slot = ["pain", "business", "desired_outcome"]
+                .get(turn as usize - 1)
+                .map(|s| s.to_string());
             store.commit_turn(&commit).await.unwrap();
         }
         (store, lead)

@@ -5,7 +5,7 @@
 
 use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
 use serde_json::{json, Value};
-use setter::agent::{Agent, Inbound, Outcome, TurnReport};
+use setter::agent::{Agent, Answer, Inbound, TurnReport};
 use setter::config::{self, Config, Loaded, Provider};
 use setter::lead::Channel;
 use setter::prompts::Prompts;
@@ -25,6 +25,8 @@ pub struct Script {
     /// HTTP statuses to fail with before answering normally.
     pub failures: VecDeque<u16>,
     pub requests: Vec<Value>,
+    /// Milliseconds every answer waits (a slow model).
+    pub delay_ms: u64,
     /// Off for benchmarks: a log of every request body would be the
     /// process's biggest memory user and distort RSS figures.
     pub keep_requests: bool,
@@ -107,6 +109,10 @@ async fn answer(
     State(script): State<Arc<Mutex<Script>>>,
     Json(body): Json<Value>,
 ) -> (StatusCode, Json<Value>) {
+    let delay = script.lock().unwrap().delay_ms;
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     let mut s = script.lock().unwrap();
     if s.keep_requests {
         s.requests.push(body.clone());
@@ -205,6 +211,7 @@ pub async fn new_lead(agent: &Agent, external_id: &str) -> Lead {
         external_id: external_id.into(),
         name: Some("Test Lead".into()),
         source: None,
+        account_id: None,
     };
     agent.store().lead_for(&new, 0).await.unwrap()
 }
@@ -216,9 +223,9 @@ pub async fn say(agent: &Agent, lead: &Lead, text: &str, at: i64) -> TurnReport 
         external_id: None,
         at,
     };
-    match agent.turn(lead, inbound).await.unwrap() {
-        Outcome::Replied(r) => *r,
-        Outcome::Duplicate => panic!("unexpected duplicate"),
+    match agent.converse(lead, inbound, None).await.unwrap() {
+        Answer::Replied(r) => *r,
+        other => panic!("not answered: {other:?}"),
     }
 }
 

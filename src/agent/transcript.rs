@@ -1,0 +1,94 @@
+//! What the model sees of the conversation: the extraction transcript and
+//! the reply's chat history, with every message clipped so that one huge
+//! message cannot blow the context window (it is stored whole all the same).
+
+use crate::lead::Direction;
+use crate::llm::ChatMessage;
+use crate::store::{Memory, Message};
+
+/// How many earlier messages the extractor sees for context.
+pub(super) const EXTRACT_CONTEXT_MESSAGES: usize = 6;
+/// An earlier message longer than this reaches the model cut (with "…"): a
+/// DM is rarely over 500 characters, and context is only context.
+const EARLIER_CHARS: usize = 500;
+/// The messages being answered reach the model cut to this many characters
+/// in all (~600 tokens): a 100 KB paste cannot crowd out the prompt.
+const NEWEST_CHARS: usize = 2_400;
+
+/// `text` cut to at most `max` characters, marked with "…" when cut.
+pub(super) fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
+    }
+}
+
+/// The messages this turn answers, joined, as the model and guards read them.
+pub(super) fn pending_text(memory: &Memory) -> String {
+    let joined = memory
+        .pending
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    clip(&joined, NEWEST_CHARS).into_owned()
+}
+
+/// Recent context plus the lead's newest (unanswered) messages, as one user message.
+pub(super) fn extraction(memory: &Memory) -> String {
+    let first_pending = memory.pending.first().map_or(i64::MAX, |m| m.id);
+    let earlier: Vec<&Message> = memory
+        .messages
+        .iter()
+        .filter(|m| m.id < first_pending)
+        .collect();
+    let start = earlier.len().saturating_sub(EXTRACT_CONTEXT_MESSAGES);
+    let mut out = String::new();
+    if start < earlier.len() {
+        out.push_str("Earlier messages:\n");
+        for m in &earlier[start..] {
+            let who = if m.direction == Direction::In {
+                "LEAD"
+            } else {
+                "YOU"
+            };
+            out.push_str(&format!("{who}: {}\n", clip(&m.text, EARLIER_CHARS)));
+        }
+        out.push('\n');
+    }
+    let label = if memory.pending.len() > 1 {
+        "Newest LEAD messages"
+    } else {
+        "Newest LEAD message"
+    };
+    out.push_str(&format!("{label}:\n{}", pending_text(memory)));
+    out
+}
+
+/// The conversation as chat messages (lead = user, Setter or a human from the
+/// business = assistant), each clipped.
+pub(super) fn conversation(memory: &Memory) -> Vec<ChatMessage> {
+    memory
+        .messages
+        .iter()
+        .map(|m| {
+            let text = clip(&m.text, NEWEST_CHARS).into_owned();
+            match m.direction {
+                Direction::In => ChatMessage::user(text),
+                Direction::Out => ChatMessage::assistant(text),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip;
+
+    #[test]
+    fn clipping_counts_characters_and_marks_the_cut() {
+        assert_eq!(clip("hello", 5), "hello");
+        assert_eq!(clip("héllo wörld", 5), "héllo…");
+        assert_eq!(clip(&"x".repeat(100_000), 3), "xxx…");
+    }
+}

@@ -1,0 +1,394 @@
+//! One turn, as a list of named steps: load → extract → decide → reply →
+//! persist. Each step is a function below; `run` only sequences them.
+
+use super::{
+    context, evidence, extract, grounding, guard, language, plan, reasons, score, transcript,
+    Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
+};
+use crate::lead::{Direction, EvidenceKind, Stage};
+use crate::llm::{tokens, ChatMessage, ChatRequest, Speed, Usage};
+use crate::store::{EvidenceRow, Memory, ScoreRow, SlotValue, StageChange, TurnCommit, TurnSaved};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Messages a turn loads: the newest 20 (ten exchanges). The extractor sees
+/// the newest 7 of them, grounding checks slot values against the lead's
+/// words among them, and the reply sees them trimmed to the token budget;
+/// facts from older messages reach the reply through the known slots. Counts
+/// (message number, turn number) come from the store, not from this window,
+/// so a turn costs the same at 20 or 2,000 stored messages.
+const HISTORY_MESSAGES: usize = 20;
+const _: () = assert!(HISTORY_MESSAGES > transcript::EXTRACT_CONTEXT_MESSAGES);
+/// Reply length cap: a DM is at most three short sentences (~60 words), and
+/// on a local model every generated token is ~0.05 s of the lead's wait. A
+/// reply cut by the cap loses its unfinished sentence (see `guard::finished`).
+const REPLY_MAX_TOKENS: u32 = 80;
+
+/// What the decide step settled, in code.
+struct Decision {
+    new_evidence: Vec<EvidenceRow>,
+    /// Slots whose value changed in this turn.
+    changed: Vec<(String, Value)>,
+    known: BTreeMap<String, Value>,
+    assessment: score::Assessment,
+    stage: Stage,
+    stage_why: String,
+    plan: plan::Plan,
+}
+
+/// The reply step's result.
+struct Reply {
+    guarded: guard::Guarded,
+    usage: Usage,
+    speed: Option<Speed>,
+}
+
+/// Per-stage stopwatch for [`StageTimes`].
+struct Laps(Instant);
+
+impl Laps {
+    fn lap(&mut self, slot: &mut u64) {
+        *slot = self.0.elapsed().as_micros() as u64;
+        self.0 = Instant::now();
+    }
+}
+
+impl Agent {
+    /// One turn for `lead_id`'s pending messages, traced in the lead's span.
+    pub(super) async fn turn(&self, lead_id: &str, recorded: Option<String>) -> Result<Answer> {
+        let started = Instant::now();
+        let memory = self.store.turn_memory(lead_id, HISTORY_MESSAGES).await?;
+        if memory.pending.is_empty() {
+            return Ok(Answer::NothingPending);
+        }
+        let turn = memory.turn_count() as i64 + 1;
+        let span =
+            tracing::info_span!("turn", lead_id = %lead_id, channel = %memory.lead.channel, turn);
+        self.run(memory, recorded, started).instrument(span).await
+    }
+
+    async fn run(
+        &self,
+        memory: Memory,
+        recorded: Option<String>,
+        started: Instant,
+    ) -> Result<Answer> {
+        let mut times = StageTimes {
+            load: started.elapsed().as_micros() as u64,
+            ..StageTimes::default()
+        };
+        let mut laps = Laps(Instant::now());
+        let extracted = self.extract(&memory).await?;
+        laps.lap(&mut times.extract);
+        let decision = self.decide(&memory, &extracted.extraction);
+        laps.lap(&mut times.decide);
+        // A human has the conversation: score what the lead said, say nothing.
+        let silent = memory.lead.paused_at(self.clock.now_ms());
+        let reply = match silent {
+            true => None,
+            false => Some(self.reply(&memory, &decision, recorded).await?),
+        };
+        laps.lap(&mut times.reply);
+        let mut usage = extracted.usage;
+        if let Some(r) = &reply {
+            usage += r.usage;
+        }
+        let reasons = self.reasons(&memory, &decision);
+        let commit = self.commit(&memory, &decision, reply.as_ref(), &reasons, usage, started);
+        let saved = self.store.commit_turn(&commit).await?;
+        laps.lap(&mut times.persist);
+        let (reply_id, outbox_id) = match saved {
+            TurnSaved::Superseded(stale) => return Ok(Answer::Superseded(stale)),
+            TurnSaved::Saved {
+                reply_id,
+                outbox_id,
+            } => (reply_id, outbox_id),
+        };
+        tracing::info!(tier = %decision.assessment.tier, action = decision.plan.action.as_str(),
+            latency_ms = commit.latency_ms, sent = reply_id.is_some(), "turn done");
+        let report = Box::new(TurnReport {
+            lead_id: memory.lead.id.clone(),
+            turn: commit.turn,
+            reply: reply_id.and(commit.reply).unwrap_or_default(),
+            slots: decision.known,
+            fit: decision.assessment.fit,
+            intent: decision.assessment.intent,
+            tier: decision.assessment.tier,
+            score: decision.assessment.score,
+            stage: decision.stage,
+            next_action: decision.assessment.next_action.clone(),
+            action: decision.plan.action,
+            asked_slot: decision.plan.slot,
+            reasons,
+            guard: reply.as_ref().and_then(|r| r.guarded.fired.clone()),
+            extraction_problem: extracted.problem,
+            tokens: TokenReport {
+                prompt: usage.prompt_tokens,
+                completion: usage.completion_tokens,
+            },
+            cost_usd: commit.cost_usd,
+            latency_ms: commit.latency_ms,
+            stage_us: times,
+            speed: reply.and_then(|r| r.speed),
+            messages: memory.pending.len(),
+            outbox_id,
+            inbound_id: commit.inbound_id,
+            assessment: decision.assessment,
+        });
+        Ok(match reply_id {
+            Some(_) => Answer::Replied(report),
+            None => Answer::Scored(report),
+        })
+    }
+
+    /// Step 1: the model reports slots, traits and disqualifiers; code drops
+    /// slot values that are not in the lead's words.
+    async fn extract(&self, memory: &Memory) -> Result<extract::Extracted> {
+        let framework = &self.loaded.framework;
+        let mut extracted = extract::run(
+            self.model.as_ref(),
+            self.extract_system.as_str().to_owned(),
+            transcript::extraction(memory),
+            self.schema.clone(),
+            framework,
+            &self.loaded.config.icp,
+        )
+        .await?;
+        let lead_text: String = memory
+            .messages
+            .iter()
+            .filter(|m| m.direction == Direction::In)
+            .map(|m| m.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let dropped =
+            grounding::drop_ungrounded(framework, &mut extracted.extraction.slots, &lead_text);
+        if !dropped.is_empty() {
+            tracing::info!(slots = ?dropped, "dropped slot values not found in the lead's words");
+            let note = format!("ungrounded, dropped: {}", dropped.join(", "));
+            extracted.problem = Some(match extracted.problem.take() {
+                Some(p) => format!("{p}; {note}"),
+                None => note,
+            });
+        }
+        Ok(extracted)
+    }
+
+    /// Step 2 (code only): evidence and slots, the score, the stage, the plan.
+    fn decide(&self, memory: &Memory, x: &extract::Extraction) -> Decision {
+        let config = &self.loaded.config;
+        let framework = &self.loaded.framework;
+        let newest = memory.pending.last().expect("a turn has pending messages");
+        let new_evidence = evidence::collect(&config.icp, &memory.pending, x, &memory.evidence);
+        let mut slots = memory.slots.clone();
+        let mut changed = Vec::new();
+        for (id, value) in &x.slots {
+            if slots.get(id).map(|s| &s.value) != Some(value) {
+                changed.push((id.clone(), value.clone()));
+                let slot = SlotValue {
+                    value: value.clone(),
+                    evidence_message_id: Some(newest.id),
+                    updated_at: newest.at,
+                };
+                slots.insert(id.clone(), slot);
+            }
+        }
+        let mut all_evidence = memory.evidence.clone();
+        all_evidence.extend(new_evidence.iter().cloned());
+        let assessment = score::assess(config, framework, &all_evidence, &slots, newest.at);
+        let all_known = framework.slots.iter().all(|s| slots.contains_key(&s.id));
+        let message_no = memory.inbound_count();
+        let (stage, stage_why) =
+            score::stage(memory.lead.stage, &assessment, message_no, all_known);
+        let known: BTreeMap<String, Value> = slots
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect();
+        let asked: Vec<Option<String>> =
+            memory.turns.iter().map(|t| t.asked_slot.clone()).collect();
+        // These messages' keyword signals are already in their new evidence.
+        let wants_next_step = new_evidence.iter().any(|e| {
+            e.kind == EvidenceKind::Signal && matches!(e.key.as_str(), "asked_price" | "asked_call")
+        });
+        let plan = plan::plan(
+            config,
+            framework,
+            &assessment,
+            &known,
+            &asked,
+            message_no,
+            wants_next_step,
+        );
+        Decision {
+            new_evidence,
+            changed,
+            known,
+            assessment,
+            stage,
+            stage_why,
+            plan,
+        }
+    }
+
+    /// Step 3: the model words the planned reply; code guards it. With a
+    /// recorded reply (eval offline mode) the model is not called.
+    async fn reply(
+        &self,
+        memory: &Memory,
+        d: &Decision,
+        recorded: Option<String>,
+    ) -> Result<Reply> {
+        if let Some(text) = recorded {
+            let guarded = guard::Guarded { text, fired: None };
+            return Ok(Reply {
+                guarded,
+                usage: Usage::default(),
+                speed: None,
+            });
+        }
+        let config = &self.loaded.config;
+        // A small model answers a Spanish lead in English unless the prompt
+        // names the language, so code names it.
+        let lead_language = lead_language(config, memory);
+        let ctx = context::reply(
+            config,
+            &d.known,
+            &d.plan,
+            lead_language.map(|l| l.eng_name()),
+        );
+        let request = self.reply_request(memory, &ctx)?;
+        let answer = self.model.chat(&request).await?;
+        let text = if answer.usage.completion_tokens >= REPLY_MAX_TOKENS {
+            guard::finished(&answer.text)
+        } else {
+            answer.text.clone()
+        };
+        let fallback = self.prompts.render("fallback.j2", &ctx)?;
+        let guarded = guard::check(
+            &text,
+            &transcript::pending_text(memory),
+            &d.plan,
+            // The literal questions are English: only for English leads.
+            d.plan
+                .slot
+                .as_deref()
+                .and_then(|id| self.loaded.framework.slot(id))
+                .filter(|_| lead_language.is_none()),
+            &config.offer.description,
+            &fallback,
+        );
+        if let Some(fired) = &guarded.fired {
+            tracing::info!(guards = %fired, "reply guard fired");
+        }
+        Ok(Reply {
+            guarded,
+            usage: answer.usage,
+            speed: answer.speed,
+        })
+    }
+
+    /// Stable instructions first, the conversation, then this turn's task:
+    /// only the tail changes between turns, so a local model re-evaluates
+    /// little more than the new messages.
+    fn reply_request(&self, memory: &Memory, ctx: &Value) -> Result<ChatRequest> {
+        let config = &self.loaded.config;
+        let system = ChatMessage::system(self.prompts.render("system.j2", ctx)?);
+        let task = ChatMessage::system(self.prompts.render("turn.j2", ctx)?);
+        let mut history = transcript::conversation(memory);
+        let budget = config
+            .llm
+            .context_tokens
+            .saturating_sub(REPLY_MAX_TOKENS as usize)
+            .saturating_sub(tokens::count_messages(std::slice::from_ref(&task)));
+        tokens::trim_to_budget(&system, &mut history, budget);
+        let mut messages = vec![system];
+        messages.extend(history);
+        messages.push(task);
+        Ok(ChatRequest {
+            messages,
+            schema: None,
+            temperature: config.llm.temperature,
+            max_tokens: REPLY_MAX_TOKENS,
+        })
+    }
+
+    fn reasons(&self, memory: &Memory, d: &Decision) -> Vec<String> {
+        let newest = memory.pending.last().map_or(0, |m| m.id);
+        reasons::reasons(
+            memory.last_score(),
+            &d.assessment,
+            &d.new_evidence,
+            memory,
+            newest,
+        )
+    }
+
+    /// Step 4's input: everything the turn produced, for one transaction.
+    fn commit(
+        &self,
+        memory: &Memory,
+        d: &Decision,
+        reply: Option<&Reply>,
+        reasons: &[String],
+        usage: Usage,
+        started: Instant,
+    ) -> TurnCommit {
+        let newest = memory.pending.last().expect("a turn has pending messages");
+        let stage_change = (d.stage != memory.lead.stage).then(|| StageChange {
+            from: memory.lead.stage,
+            to: d.stage,
+            reason: d.stage_why.clone(),
+            at: newest.at,
+        });
+        TurnCommit {
+            lead_id: memory.lead.id.clone(),
+            turn: memory.turn_count() as i64 + 1,
+            inbound_id: newest.id,
+            seen_latest_inbound: memory.latest_inbound_id(),
+            reply: reply.map(|r| r.guarded.text.clone()),
+            via_outbox: memory.lead.channel.has_sender(),
+            channel: memory.lead.channel,
+            slots: d.changed.clone(),
+            evidence: d.new_evidence.clone(),
+            score: ScoreRow {
+                message_id: Some(newest.id),
+                fit: d.assessment.fit,
+                intent: d.assessment.intent,
+                tier: d.assessment.tier,
+                score: d.assessment.score,
+                stage: d.stage,
+                next_action: d.assessment.next_action.clone(),
+                reason: reasons.join("; "),
+                at: newest.at,
+            },
+            stage_change,
+            asked_slot: d.plan.slot.clone(),
+            action: d.plan.action.as_str().into(),
+            guard: reply.and_then(|r| r.guarded.fired.clone()),
+            usage,
+            cost_usd: tokens::cost(&self.loaded.config.llm, usage),
+            latency_ms: started.elapsed().as_millis() as i64,
+            at: newest.at,
+            now: self.clock.now_ms(),
+        }
+    }
+}
+
+/// The language of the lead's recent messages when it is not English and the
+/// persona matches the lead's language (`None` otherwise).
+fn lead_language(config: &crate::config::Config, memory: &Memory) -> Option<whatlang::Lang> {
+    if config.persona.language != "match_lead" {
+        return None;
+    }
+    let recent: Vec<&str> = memory
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| m.direction == Direction::In)
+        .take(3)
+        .map(|m| m.text.as_str())
+        .collect();
+    language::detect(&recent.join(" ")).filter(|l| *l != whatlang::Lang::Eng)
+}

@@ -1,0 +1,80 @@
+//! `/api/*`: what an operator's tools call. Bearer token from the variable
+//! named by `[serve] api_token_env`; without it set, the API is off.
+
+use super::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use secrecy::ExposeSecret;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+fn error(status: StatusCode, why: &str) -> Response {
+    (status, Json(json!({ "error": why }))).into_response()
+}
+
+/// The response to send when the caller may not use the API (`None`: go on).
+fn denied(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let Some(token) = &state.api_token else {
+        let var = &state.loaded.config.serve.api_token_env;
+        return Some(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("the API is off: set the environment variable {var} ([serve] api_token_env)"),
+        ));
+    };
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let ok = bool::from(token.expose_secret().as_bytes().ct_eq(given.as_bytes()));
+    (!ok).then(|| error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token"))
+}
+
+/// A human takes the lead: the bot is silent until `[takeover] resume_after`
+/// passes or `/resume` is called.
+pub(super) async fn takeover(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(response) = denied(&state, &headers) {
+        return response;
+    }
+    let agent = state.pipeline.agent();
+    let now = agent.clock().now_ms();
+    let until = now + state.loaded.config.takeover.resume_after.as_millis() as i64;
+    match agent
+        .store()
+        .pause(&id, until, "taken over through the API", now)
+        .await
+    {
+        Ok(()) => Json(json!({ "lead_id": id, "paused_until": until })).into_response(),
+        Err(crate::store::Error::LeadNotFound(_)) => error(StatusCode::NOT_FOUND, "no such lead"),
+        Err(e) => {
+            tracing::error!(error = %e, "takeover failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "database error")
+        }
+    }
+}
+
+/// The bot answers this lead again from its next message.
+pub(super) async fn resume(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(response) = denied(&state, &headers) {
+        return response;
+    }
+    let agent = state.pipeline.agent();
+    match agent.store().resume(&id, agent.clock().now_ms()).await {
+        Ok(()) => Json(json!({ "lead_id": id, "paused_until": null })).into_response(),
+        Err(crate::store::Error::LeadNotFound(_)) => error(StatusCode::NOT_FOUND, "no such lead"),
+        Err(e) => {
+            tracing::error!(error = %e, "resume failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "database error")
+        }
+    }
+}
