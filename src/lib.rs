@@ -21,3 +21,4 @@ pub mod lead;
 pub mod llm;
 pub mod prompts;
 pub mod store;
+mod suggest;

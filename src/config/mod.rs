@@ -25,7 +25,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
+    /// `message` starts with `path:line`.
+    #[error("{message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path} is invalid:\n{}", .issues.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n"))]
     Invalid { path: PathBuf, issues: Vec<Issue> },
@@ -301,7 +302,7 @@ impl Config {
     pub fn parse(text: &str, origin: &Path) -> Result<Config> {
         toml::from_str(text).map_err(|e| Error::Parse {
             path: origin.to_path_buf(),
-            message: e.to_string(),
+            message: crate::suggest::toml_error(origin, text, &e),
         })
     }
 
