@@ -64,7 +64,8 @@ pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let (errors, warnings) = config.validate();
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let (errors, warnings) = config.validate_in(&base);
     for w in &warnings {
         println!("warning: {w}");
     }
@@ -75,7 +76,6 @@ pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
         println!("{}: {} error(s)", path.display(), errors.len());
         return Ok(ExitCode::from(2));
     }
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let loaded = config::finish(config, &path, base)?;
     let mut problems = 0;
     let prompts = match Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir))) {

@@ -5,6 +5,7 @@
 //! key path to fix (`icp.disqualifiers[1].text: must not be empty`). Soft advice
 //! (an ICP with 8 traits) comes back as warnings, not errors.
 
+mod checks;
 mod frameworks;
 mod scoring;
 
@@ -415,7 +416,18 @@ impl Config {
             );
         }
         v.issues.extend(self.scoring.validate());
+        v.issues.extend(checks::values(self));
         (v.issues, v.warnings)
+    }
+
+    /// [`Config::validate`] plus what the config points at outside itself
+    /// (prompts directory, API key variable), relative to `base_dir`.
+    pub fn validate_in(&self, base_dir: &Path) -> (Vec<Issue>, Vec<Issue>) {
+        let (mut errors, mut warnings) = self.validate();
+        let (more_errors, more_warnings) = checks::surroundings(self, base_dir);
+        errors.extend(more_errors);
+        warnings.extend(more_warnings);
+        (errors, warnings)
     }
 }
 
@@ -435,7 +447,7 @@ pub fn load(path: &Path) -> Result<Loaded> {
 
 /// Validates an already-parsed config (e.g. the embedded example).
 pub fn finish(config: Config, origin: &Path, base_dir: PathBuf) -> Result<Loaded> {
-    let (issues, warnings) = config.validate();
+    let (issues, warnings) = config.validate_in(&base_dir);
     if !issues.is_empty() {
         return Err(Error::Invalid {
             path: origin.to_path_buf(),
