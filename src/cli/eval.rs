@@ -84,24 +84,16 @@ pub struct ReportArgs {
     max_regression: Vec<(String, f64)>,
 }
 
+/// Data errors exit 2 and runtime failures 1, like every command (`super::exit`).
 pub async fn run(config: Option<&Path>, cmd: EvalCommand) -> anyhow::Result<ExitCode> {
-    match execute(config, cmd).await {
-        Ok(code) => Ok(code),
-        Err(Error::Data(message)) => {
-            eprintln!("error: {message}");
-            Ok(ExitCode::from(2))
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(ExitCode::from(2))
-        }
-    }
+    Ok(execute(config, cmd).await?)
 }
 
 async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Error> {
     match cmd {
         EvalCommand::Score { gold, pred, report } => {
-            let loaded = load_config(config).map_err(|e| Error::Data(format!("{e:#}")))?;
+            let loaded =
+                load_config(config).map_err(|e| Error::Data(super::exit::render(e.as_ref())))?;
             let (outcomes, warnings, rules) = score_files(&gold, &pred, &loaded)?;
             let name = gold
                 .file_stem()

@@ -3,9 +3,13 @@
 
 mod chat;
 mod eval;
+mod exit;
 mod init;
 mod leads;
 mod model;
+mod script;
+
+pub use exit::fail;
 
 use crate::agent::Agent;
 use crate::config::{self, Config, Loaded};
@@ -114,6 +118,10 @@ pub async fn open_store(loaded: &Loaded) -> anyhow::Result<Store> {
 /// Config, store, prompts and model, wired into an agent.
 pub async fn build_agent(loaded: Loaded) -> anyhow::Result<Agent> {
     let prompts = Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir)))?;
+    // A template error is the user's to fix: say so now, before any lead or turn.
+    if let Some(e) = init::render_samples(&prompts, &loaded).into_iter().next() {
+        return Err(e.into());
+    }
     let store = open_store(&loaded).await?;
     let cassette = crate::llm::cassette::Settings::from_env()?;
     let replaying = cassette
