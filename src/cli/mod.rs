@@ -8,6 +8,7 @@ mod init;
 mod leads;
 mod model;
 mod script;
+mod terminal;
 
 pub use exit::fail;
 
@@ -71,6 +72,7 @@ pub fn init_tracing(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(terminal::colour_on_stderr())
         .init();
 }
 
