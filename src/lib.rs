@@ -33,3 +33,4 @@ pub mod pipeline;
 pub mod prompts;
 pub mod server;
 pub mod store;
+mod suggest;

@@ -14,9 +14,6 @@ fn main() -> std::process::ExitCode {
     };
     match runtime.block_on(setter::cli::run(cli)) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
+        Err(e) => setter::cli::fail(&e),
     }
 }

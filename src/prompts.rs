@@ -116,11 +116,20 @@ mod tests {
     fn undefined_variables_are_errors_not_blanks() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("fallback.j2"), "Hi {{ lead_nmae }}").unwrap();
+        std::fs::write(dir.path().join("turn.j2"), "Hi\n{{ persona.nmae }}!").unwrap();
         let prompts = Prompts::load(Some(dir.path())).unwrap();
-        let err = prompts
-            .render("fallback.j2", serde_json::json!({}))
-            .unwrap_err();
-        assert!(err.to_string().contains("undefined value"), "{err}");
+        let err = |name| {
+            let ctx = serde_json::json!({"persona": {"name": "Maya"}});
+            prompts.render(name, ctx).unwrap_err().to_string()
+        };
+        assert_eq!(
+            err("fallback.j2"),
+            "template fallback.j2 line 1: undefined value: `lead_nmae` is undefined"
+        );
+        assert_eq!(
+            err("turn.j2"),
+            "template turn.j2 line 2: undefined value: `persona.nmae` is undefined"
+        );
         let (_, origin) = prompts
             .sources
             .iter()

@@ -386,7 +386,7 @@ assertions = [{ max_questions = 1 }]
         r["cases"][2]["location"]
             .as_str()
             .unwrap()
-            .ends_with("c-broken.toml"),
+            .ends_with("c-broken.toml:1"),
         "{}",
         r["cases"][2]
     );

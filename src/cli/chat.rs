@@ -1,11 +1,10 @@
 //! `setter chat`: be the lead. Interactive with history, or `--script FILE
 //! --json` printing one JSON line per turn (for tests and evals).
 
-use super::{build_agent, load_config, now_ms};
+use super::{build_agent, exit, load_config, now_ms, script};
 use crate::agent::{Agent, Answer, Inbound, TurnReport};
 use crate::lead::Channel;
 use crate::store::{Lead, NewLead};
-use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +36,8 @@ fn parse_channel(s: &str) -> Result<Channel, String> {
 }
 
 pub async fn run(config: Option<&Path>, args: ChatArgs) -> anyhow::Result<ExitCode> {
+    // The whole script is checked before a lead exists: a bad one stores nothing.
+    let lines = args.script.as_deref().map(script::read).transpose()?;
     let loaded = load_config(config)?;
     let persona = loaded.config.persona.name.clone();
     let agent = build_agent(loaded).await?;
@@ -58,8 +59,8 @@ pub async fn run(config: Option<&Path>, args: ChatArgs) -> anyhow::Result<ExitCo
             agent.store().lead_for(&new, now_ms()).await?
         }
     };
-    match &args.script {
-        Some(path) => script(&agent, &lead, path, &args, &persona).await,
+    match &lines {
+        Some(lines) => script(&agent, &lead, lines, &args, &persona).await,
         None => interactive(&agent, &lead, &args, &persona).await,
     }
 }
@@ -67,22 +68,26 @@ pub async fn run(config: Option<&Path>, args: ChatArgs) -> anyhow::Result<ExitCo
 async fn script(
     agent: &Agent,
     lead: &Lead,
-    path: &Path,
+    lines: &[String],
     args: &ChatArgs,
     persona: &str,
 ) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading script {}", path.display()))?;
     let mut out = std::io::stdout().lock();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    let mut failed = false;
+    for line in lines {
         let inbound = Inbound {
             text: line.to_string(),
             external_id: None,
             at: now_ms(),
         };
-        let report = match agent.converse(lead, inbound, None).await? {
-            Answer::Replied(report) | Answer::Scored(report) => report,
-            Answer::NothingPending | Answer::Superseded(_) => continue,
+        let report = match agent.converse(lead, inbound, None).await {
+            Ok(Answer::Replied(report) | Answer::Scored(report)) => report,
+            Ok(Answer::NothingPending | Answer::Superseded(_)) => continue,
+            Err(e) => {
+                failed = true;
+                script::turn_failed(agent, lead, &e, args.json, &mut out).await?;
+                continue;
+            }
         };
         if args.json {
             writeln!(out, "{}", serde_json::to_string(&report)?)?;
@@ -93,7 +98,7 @@ async fn script(
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(if failed { exit::RUNTIME } else { 0 }))
 }
 
 async fn interactive(

@@ -84,24 +84,16 @@ pub struct ReportArgs {
     max_regression: Vec<(String, f64)>,
 }
 
+/// Data errors exit 2 and runtime failures 1, like every command (`super::exit`).
 pub async fn run(config: Option<&Path>, cmd: EvalCommand) -> anyhow::Result<ExitCode> {
-    match execute(config, cmd).await {
-        Ok(code) => Ok(code),
-        Err(Error::Data(message)) => {
-            eprintln!("error: {message}");
-            Ok(ExitCode::from(2))
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(ExitCode::from(2))
-        }
-    }
+    Ok(execute(config, cmd).await?)
 }
 
 async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Error> {
     match cmd {
         EvalCommand::Score { gold, pred, report } => {
-            let loaded = load_config(config).map_err(|e| Error::Data(format!("{e:#}")))?;
+            let loaded =
+                load_config(config).map_err(|e| Error::Data(super::exit::render(e.as_ref())))?;
             let (outcomes, warnings, rules) = score_files(&gold, &pred, &loaded)?;
             let name = gold
                 .file_stem()
@@ -125,6 +117,7 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
             report,
         } => {
             let suite = Suite::load(&suite).map_err(Error::Data)?;
+            let warnings = suite_warnings(&suite);
             let loaded = suite_config(&suite)?;
             let file = case::load_cases(&suite.cases_path()).map_err(Error::Data)?;
             let (cases, errored, rules) = checked(file, &loaded);
@@ -144,7 +137,7 @@ async fn execute(config: Option<&Path>, cmd: EvalCommand) -> Result<ExitCode, Er
             let mode = opts.mode.as_str();
             let build = |mut outcomes: Vec<Outcome>| {
                 outcomes.extend(errored.iter().cloned());
-                Report::build(&suite.name, mode, outcomes, &rules, Vec::new())
+                Report::build(&suite.name, mode, outcomes, &rules, warnings.clone())
             };
             let before = match &diff_against {
                 Some(dir) => Some(diffed_run(&loaded, &cases, &opts, dir).await.map(build)?),
@@ -190,6 +183,21 @@ fn suite_config(suite: &Suite) -> Result<Loaded, Error> {
         ),
     };
     loaded.map_err(|e| Error::Data(format!("suite config: {e}")))
+}
+
+/// Thresholds under the suite's own `baseline.json`, when it has one.
+fn suite_warnings(suite: &Suite) -> Vec<String> {
+    let path = suite.dir.join("baseline.json");
+    if !path.exists() || suite.file.thresholds.is_empty() {
+        return Vec::new();
+    }
+    let parsed = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        .and_then(|text| Baseline::parse(&path.display().to_string(), &text));
+    match parsed {
+        Ok(baseline) => compare::loose_thresholds(&suite.file.thresholds, &baseline),
+        Err(e) => vec![e],
+    }
 }
 
 fn cassette_settings(path: PathBuf) -> Result<cassette::Settings, Error> {
@@ -281,18 +289,20 @@ fn score_files(
     let mut warnings = Vec::new();
     let mut outcomes = Vec::new();
     for (g, location) in &gold_cases {
-        let pred = match preds.get(g.id.as_str()) {
-            Some(p) => Ok(p.expect.clone()),
-            None => {
-                let why = pred_errors
-                    .iter()
-                    .find(|e| e.id == g.id)
-                    .and_then(|e| e.pred.as_ref().err().cloned())
-                    .unwrap_or_else(|| {
-                        format!("no prediction with id \"{}\" in {}", g.id, pred.display())
-                    });
-                Err(why)
-            }
+        // A bad or duplicate prediction line for this id wins over a good
+        // one: which of two predictions was meant cannot be known.
+        let bad = pred_errors
+            .iter()
+            .find(|e| e.id == g.id)
+            .and_then(|e| e.pred.as_ref().err().cloned());
+        let pred = match (bad, preds.get(g.id.as_str())) {
+            (Some(why), _) => Err(why),
+            (None, Some(p)) => Ok(p.expect.clone()),
+            (None, None) => Err(format!(
+                "no prediction with id \"{}\" in {}",
+                g.id,
+                pred.display()
+            )),
         };
         outcomes.push(Outcome {
             id: g.id.clone(),

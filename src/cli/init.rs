@@ -1,9 +1,9 @@
 //! `setter init` and `setter check`.
 
 use crate::agent::context;
-use crate::config::{self, Config, EXAMPLE_TOML};
-use crate::prompts::{Prompts, DEFAULTS};
-use anyhow::{bail, Context};
+use crate::config::{self, Config, Loaded, EXAMPLE_TOML};
+use crate::prompts::{self, Prompts, DEFAULTS};
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -32,10 +32,11 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
         .map(|(p, _)| p.display().to_string())
         .collect();
     if !existing.is_empty() && !args.force {
-        bail!(
+        return Err(super::exit::Usage(format!(
             "{} already exist(s); pass --force to overwrite",
             existing.join(", ")
-        );
+        ))
+        .into());
     }
     for (path, text) in &files {
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
@@ -64,7 +65,8 @@ pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let (errors, warnings) = config.validate();
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let (errors, warnings) = config.validate_in(&base);
     for w in &warnings {
         println!("warning: {w}");
     }
@@ -75,7 +77,6 @@ pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
         println!("{}: {} error(s)", path.display(), errors.len());
         return Ok(ExitCode::from(2));
     }
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let loaded = config::finish(config, &path, base)?;
     let mut problems = 0;
     let prompts = match Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir))) {
@@ -86,19 +87,9 @@ pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
         }
     };
     let c = &loaded.config;
-    let mut attempt = |name: &str, ctx: serde_json::Value| {
-        if let Err(e) = prompts.render(name, ctx) {
-            println!("error: {e}");
-            problems += 1;
-        }
-    };
-    attempt("extract.j2", context::extract(c, &loaded.framework));
-    for plan in context::sample_plans(&loaded.framework) {
-        let known = [("pain".to_string(), serde_json::json!("not enough leads"))].into();
-        let ctx = context::reply(c, &known, &plan, Some("Spanish"));
-        attempt("system.j2", ctx.clone());
-        attempt("turn.j2", ctx.clone());
-        attempt("fallback.j2", ctx);
+    for e in render_samples(&prompts, &loaded) {
+        println!("error: {e}");
+        problems += 1;
     }
     for (name, origin) in &prompts.sources {
         println!("template {name}: {origin}");
@@ -115,4 +106,30 @@ pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
         c.icp.disqualifiers.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Renders every template against sample contexts (each planned action,
+/// a non-English lead): the errors, each template's first one only.
+pub(crate) fn render_samples(prompts: &Prompts, loaded: &Loaded) -> Vec<prompts::Error> {
+    let c = &loaded.config;
+    let mut errors: Vec<prompts::Error> = Vec::new();
+    let mut failed: Vec<&str> = Vec::new();
+    let mut attempt = |name: &'static str, ctx: serde_json::Value| {
+        if failed.contains(&name) {
+            return;
+        }
+        if let Err(e) = prompts.render(name, ctx) {
+            failed.push(name);
+            errors.push(e);
+        }
+    };
+    attempt("extract.j2", context::extract(c, &loaded.framework));
+    for plan in context::sample_plans(&loaded.framework) {
+        let known = [("pain".to_string(), serde_json::json!("not enough leads"))].into();
+        let ctx = context::reply(c, &known, &plan, Some("Spanish"));
+        attempt("system.j2", ctx.clone());
+        attempt("turn.j2", ctx.clone());
+        attempt("fallback.j2", ctx);
+    }
+    errors
 }

@@ -1,5 +1,6 @@
 //! `setter leads list|show|export` and `setter score`.
 
+use super::terminal::escape;
 use super::{load_config, now_ms, open_store};
 use crate::agent::score;
 use crate::lead::{Direction, Level, Stage, Tier};
@@ -70,13 +71,14 @@ pub async fn run(config: Option<&Path>, cmd: LeadsCommand) -> anyhow::Result<Exi
                         .take(40)
                         .collect();
                     println!(
-                        "{:<36}  {:<9}  {:<5} {:>3}  {:<12}  {:>4}  {first}",
+                        "{:<36}  {:<9}  {:<5} {:>3}  {:<12}  {:>4}  {}",
                         l.lead.id,
                         l.lead.channel,
                         l.tier.map(|t| t.as_str()).unwrap_or("-"),
                         l.score.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
                         l.lead.stage,
                         l.messages,
+                        escape(&first),
                     );
                 }
             }
@@ -131,7 +133,7 @@ fn show_text(m: &Memory) -> String {
         } else {
             "setter"
         };
-        out.push_str(&format!("  #{:<3} {who}  {}\n", i + 1, msg.text));
+        out.push_str(&format!("  #{:<3} {who}  {}\n", i + 1, escape(&msg.text)));
     }
     out.push_str("\nlearned:\n");
     if m.slots.is_empty() {
@@ -144,7 +146,8 @@ fn show_text(m: &Memory) -> String {
             .map(str::to_string)
             .unwrap_or_else(|| v.value.to_string());
         out.push_str(&format!(
-            "  {slot:<18} {value}   (from {})\n",
+            "  {slot:<18} {}   (from {})\n",
+            escape(&value),
             position(m, v.evidence_message_id)
         ));
     }
@@ -159,11 +162,16 @@ fn show_text(m: &Memory) -> String {
             s.score,
             s.stage,
             s.next_action,
-            s.reason
+            escape(&s.reason)
         ));
     }
     for c in &m.stages {
-        out.push_str(&format!("  stage {} → {}: {}\n", c.from, c.to, c.reason));
+        out.push_str(&format!(
+            "  stage {} → {}: {}\n",
+            c.from,
+            c.to,
+            escape(&c.reason)
+        ));
     }
     out
 }
@@ -286,7 +294,7 @@ pub async fn score(config: Option<&Path>, args: ScoreArgs) -> anyhow::Result<Exi
         println!(
             "disqualified by {}: \"{}\" ({})",
             d.id,
-            d.quote,
+            escape(&d.quote),
             position(&memory, Some(d.message_id))
         );
     }
@@ -300,7 +308,7 @@ pub async fn score(config: Option<&Path>, args: ScoreArgs) -> anyhow::Result<Exi
         let quote = t
             .quote
             .as_deref()
-            .map(|q| format!(" \"{q}\" ({})", position(&memory, t.message_id)))
+            .map(|q| format!(" \"{}\" ({})", escape(q), position(&memory, t.message_id)))
             .unwrap_or_default();
         println!("  {:<18} w{:<4} {status}{quote}", t.id, t.weight);
     }
@@ -313,7 +321,7 @@ pub async fn score(config: Option<&Path>, args: ScoreArgs) -> anyhow::Result<Exi
             "  {:<26} {:+.1}  \"{}\" ({})",
             s.signal,
             s.points,
-            s.quote,
+            escape(&s.quote),
             position(&memory, s.message_id)
         );
     }

@@ -3,13 +3,19 @@
 
 mod chat;
 mod eval;
+mod exit;
 mod init;
 mod leads;
 mod model;
+mod script;
 mod serve;
+mod terminal;
+
+pub use exit::fail;
 
 use crate::agent::Agent;
 use crate::config::{self, Config, Loaded};
+use crate::prompts::Prompts;
 use crate::store::Store;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -67,6 +73,7 @@ pub fn init_tracing(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(terminal::colour_on_stderr())
         .init();
 }
 
@@ -111,8 +118,18 @@ pub async fn open_store(loaded: &Loaded) -> anyhow::Result<Store> {
 
 /// Config, store, prompts and model, wired into an agent.
 pub async fn build_agent(loaded: Loaded) -> anyhow::Result<Agent> {
+    check_templates(&loaded)?;
     let model = crate::app::model(&loaded).await?;
     Ok(crate::app::agent(loaded, model).await?)
+}
+
+/// A template error is the user's to fix: say so now, before any lead or turn.
+fn check_templates(loaded: &Loaded) -> anyhow::Result<()> {
+    let prompts = Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir)))?;
+    if let Some(e) = init::render_samples(&prompts, loaded).into_iter().next() {
+        return Err(e.into());
+    }
+    Ok(())
 }
 
 /// Now, in Unix milliseconds.

@@ -1,6 +1,6 @@
 //! `setter serve`: answer the configured inboxes over HTTP until SIGTERM.
 
-use super::load_config;
+use super::{check_templates, load_config};
 use crate::channels::send::Senders;
 use crate::metrics::{Metrics, TimedModel};
 use crate::pipeline::{Pipeline, Settings};
@@ -28,6 +28,7 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<ExitC
         Some(a) => a,
         None => serve.addr.parse().context("[serve] addr")?,
     };
+    check_templates(&loaded)?;
     let metrics = Metrics::new();
     let senders = Senders::from_config(&loaded.config.channels)?;
     let model = TimedModel::wrap(crate::app::model(&loaded).await?, metrics.clone());

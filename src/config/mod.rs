@@ -5,6 +5,7 @@
 //! key path to fix (`icp.disqualifiers[1].text: must not be empty`). Soft advice
 //! (an ICP with 8 traits) comes back as warnings, not errors.
 
+mod checks;
 mod frameworks;
 mod scoring;
 mod serve;
@@ -27,7 +28,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
+    /// `message` starts with `path:line`.
+    #[error("{message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path} is invalid:\n{}", .issues.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n"))]
     Invalid { path: PathBuf, issues: Vec<Issue> },
@@ -312,7 +314,7 @@ impl Config {
     pub fn parse(text: &str, origin: &Path) -> Result<Config> {
         toml::from_str(text).map_err(|e| Error::Parse {
             path: origin.to_path_buf(),
-            message: e.to_string(),
+            message: crate::suggest::toml_error(origin, text, &e),
         })
     }
 
@@ -426,7 +428,18 @@ impl Config {
         }
         v.issues.extend(self.scoring.validate());
         serve::validate(&self.serve, &self.channels, &self.takeover, &mut v);
+        v.issues.extend(checks::values(self));
         (v.issues, v.warnings)
+    }
+
+    /// [`Config::validate`] plus what the config points at outside itself
+    /// (prompts directory, API key variable), relative to `base_dir`.
+    pub fn validate_in(&self, base_dir: &Path) -> (Vec<Issue>, Vec<Issue>) {
+        let (mut errors, mut warnings) = self.validate();
+        let (more_errors, more_warnings) = checks::surroundings(self, base_dir);
+        errors.extend(more_errors);
+        warnings.extend(more_warnings);
+        (errors, warnings)
     }
 }
 
@@ -446,7 +459,7 @@ pub fn load(path: &Path) -> Result<Loaded> {
 
 /// Validates an already-parsed config (e.g. the embedded example).
 pub fn finish(config: Config, origin: &Path, base_dir: PathBuf) -> Result<Loaded> {
-    let (issues, warnings) = config.validate();
+    let (issues, warnings) = config.validate_in(&base_dir);
     if !issues.is_empty() {
         return Err(Error::Invalid {
             path: origin.to_path_buf(),

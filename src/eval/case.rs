@@ -22,6 +22,7 @@ pub enum Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Turn {
     pub role: Role,
     pub text: String,
@@ -57,8 +58,10 @@ impl Expect {
     }
 }
 
-/// One conversation with its expected outcome.
+/// One conversation with its expected outcome. Unknown keys are errors: a
+/// misspelled `expect` would otherwise check nothing and pass.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Case {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,7 +208,7 @@ pub fn parse_cases(name: &str, text: &str) -> CaseFile {
             }
         };
         let id = value.get("id").and_then(Value::as_str).map(str::to_string);
-        match serde_json::from_value::<Case>(value) {
+        match Case::deserialize(&value) {
             Ok(case) if case.id.trim().is_empty() => {
                 out.errors.push(fail(None, "\"id\" is empty".into()))
             }
@@ -220,15 +223,48 @@ pub fn parse_cases(name: &str, text: &str) -> CaseFile {
                 }
             }
             Err(e) => {
+                let what = describe(&e.to_string(), &value);
                 let what = match &id {
-                    Some(id) => format!("case \"{id}\": {e}"),
-                    None => e.to_string(),
+                    Some(id) => format!("case \"{id}\": {what}"),
+                    None => what,
                 };
                 out.errors.push(fail(id, what));
             }
         }
     }
     out
+}
+
+/// serde's message with the nearest known key suggested and, for an unknown
+/// key, where it sits in the case (`expect.assertions[1].contain`).
+fn describe(message: &str, case: &Value) -> String {
+    let explained = crate::suggest::explain(message);
+    match crate::suggest::unknown_name(message).and_then(|k| key_path(case, k)) {
+        Some(path) if message.starts_with("unknown field") => format!("key {path}: {explained}"),
+        _ => explained,
+    }
+}
+
+/// The path of the first object key named `key`, depth first.
+fn key_path(v: &Value, key: &str) -> Option<String> {
+    let join = |parent: String, child: String| {
+        if child.starts_with('[') {
+            parent + &child
+        } else {
+            format!("{parent}.{child}")
+        }
+    };
+    match v {
+        Value::Object(map) if map.contains_key(key) => Some(key.to_string()),
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(k, child)| key_path(child, key).map(|p| join(k.clone(), p))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, child)| key_path(child, key).map(|p| join(format!("[{i}]"), p))),
+        _ => None,
+    }
 }
 
 /// Reads a JSONL file, or a directory of one-case TOML files (personas);
@@ -254,24 +290,13 @@ fn load_toml_cases(dir: &Path) -> Result<CaseFile, String> {
     paths.sort();
     let mut out = CaseFile::default();
     for path in paths {
-        let location = path.display().to_string();
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let parsed = std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| toml::from_str::<toml::Table>(&text).map_err(|e| e.to_string()))
-            .and_then(|mut table| {
-                table
-                    .entry("id")
-                    .or_insert_with(|| toml::Value::String(stem.clone()));
-                let json = serde_json::to_value(table).map_err(|e| e.to_string())?;
-                serde_json::from_value::<Case>(json).map_err(|e| e.to_string())
-            });
-        match parsed {
-            Ok(case) => out.cases.push((case, location)),
-            Err(message) => out.errors.push(CaseError {
+        match load_toml_case(&path, &stem) {
+            Ok(case) => out.cases.push((case, path.display().to_string())),
+            Err((location, message)) => out.errors.push(CaseError {
                 id: stem,
                 location,
                 message,
@@ -279,6 +304,26 @@ fn load_toml_cases(dir: &Path) -> Result<CaseFile, String> {
         }
     }
     Ok(out)
+}
+
+/// One TOML case file; `Err` is (`file:line` when known, message).
+fn load_toml_case(path: &Path, stem: &str) -> Result<Case, (String, String)> {
+    use crate::suggest::{explain, place, toml_error_line, toml_key_line, unknown_name};
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| (file.clone(), e.to_string()))?;
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+        let at = place(path, toml_error_line(&text, &e));
+        (at, explain(e.message().trim()))
+    })?;
+    table
+        .entry("id")
+        .or_insert_with(|| toml::Value::String(stem.to_string()));
+    let json = serde_json::to_value(table).map_err(|e| (file.clone(), e.to_string()))?;
+    Case::deserialize(&json).map_err(|e| {
+        let message = e.to_string();
+        let line = unknown_name(&message).and_then(|key| toml_key_line(&text, key));
+        (place(path, line), describe(&message, &json))
+    })
 }
 
 /// Slot names in `expect.slots` or its assertions that the framework does not have.
@@ -346,7 +391,7 @@ impl Suite {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let file: SuiteFile =
-            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            toml::from_str(&text).map_err(|e| crate::suggest::toml_error(&path, &text, &e))?;
         let name = file.name.clone().unwrap_or_else(|| {
             dir.file_name()
                 .map(|n| n.to_string_lossy().into_owned())

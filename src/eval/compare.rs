@@ -37,6 +37,28 @@ pub struct Baseline {
     pub passed: BTreeMap<String, bool>,
 }
 
+/// How far under the baseline a threshold may sit before it is called loose:
+/// thresholds are written by hand, rounded to two decimals.
+const THRESHOLD_SLACK: f64 = 0.01;
+
+/// Warnings for suite thresholds under the suite's own baseline: such a gate
+/// lets a regression from the baseline down to the threshold pass, so it
+/// guards less than it seems.
+pub fn loose_thresholds(thresholds: &BTreeMap<String, f64>, baseline: &Baseline) -> Vec<String> {
+    thresholds
+        .iter()
+        .filter_map(|(metric, &limit)| {
+            let value = baseline.metrics.get(metric).copied().flatten()?;
+            (limit + THRESHOLD_SLACK < value).then(|| {
+                format!(
+                    "suite.toml [thresholds] {metric} = {limit} is under the suite's baseline {value:.3} ({}): a regression to {limit} still passes; raise the threshold",
+                    baseline.name
+                )
+            })
+        })
+        .collect()
+}
+
 impl Baseline {
     pub fn parse(name: &str, text: &str) -> Result<Baseline, String> {
         let v: Value =

@@ -111,7 +111,15 @@ pub async fn run(
         bar.set_message(case.id.clone());
         let mut outcome = Outcome::errored(case.id.clone(), Some(location.clone()), "");
         outcome.gold = Some(case.expect.clone());
-        match runner.case(case).await {
+        let ran = if case.turns.iter().any(|t| t.role == Role::Lead) {
+            runner.case(case).await
+        } else {
+            Err(format!(
+                "{location}: case \"{}\" has no lead turn (a turn with \"role\": \"lead\")",
+                case.id
+            ))
+        };
+        match ran {
             Ok(run) => {
                 outcome.pred = Ok(run.pred);
                 outcome.usage = Some(run.usage);
@@ -162,9 +170,6 @@ impl Runner {
 
     /// One case through the agent, or why it could not run.
     async fn case(&mut self, case: &Case) -> Result<CaseRun, String> {
-        if !case.turns.iter().any(|t| t.role == Role::Lead) {
-            return Err("the case has no lead turn".into());
-        }
         let agent = self.agent_for(case)?;
         let loaded = agent.loaded();
         let new = NewLead {
@@ -233,7 +238,7 @@ impl Runner {
             }
             last = Some(report);
         }
-        let r = last.expect("at least one lead turn ran");
+        let r = last.ok_or("the case has no lead turn")?;
         let checks = if self.mode.regenerates() {
             self.checks(&loaded.framework, &case.expect.assertions, &trace)
                 .await?

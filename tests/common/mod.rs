@@ -246,3 +246,22 @@ pub fn setter_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// [`setter_in`] off the async runtime, so a stub in the same test answers.
+pub async fn setter_async(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let dir = dir.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        setter_in(&dir, &args)
+    })
+    .await
+    .unwrap()
+}
+
+/// `setter leads list --json` in `dir`.
+pub fn leads_json(dir: &Path) -> Vec<Value> {
+    let (code, out, err) = setter_in(dir, &["leads", "list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
