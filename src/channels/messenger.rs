@@ -202,6 +202,7 @@ fn describe_referral(r: &Value) -> String {
 fn status(mid: String, status: Delivery, at: i64) -> Event {
     Event::Status(StatusEvent {
         platform_id: mid,
+        key: None,
         status,
         at,
         error_code: None,

@@ -174,6 +174,10 @@ fn status(s: &Value, ctx: &Context) -> Option<Event> {
         .and_then(|e| e.first());
     Some(Event::Status(StatusEvent {
         platform_id: s.get("id").and_then(Value::as_str)?.to_string(),
+        key: s
+            .get("biz_opaque_callback_data")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         status,
         at: timestamp(s.get("timestamp"), ctx.now),
         error_code: error.and_then(|e| e.get("code")).and_then(Value::as_i64),

@@ -36,6 +36,7 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<ExitC
     let settings = Settings {
         max_concurrent_turns: serve.max_concurrent_turns,
         debounce: Duration::from_millis(serve.debounce_ms),
+        resend_unconfirmed_after: Duration::from_millis(serve.resend_unconfirmed_after_ms),
     };
     let senders = (!senders.channels().is_empty()).then(|| Arc::new(senders));
     let pipeline = Arc::new(Pipeline::start(agent, senders, settings, metrics).await?);

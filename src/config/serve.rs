@@ -26,6 +26,10 @@ pub struct ServeConfig {
     pub webchat_wait_ms: u64,
     /// The environment variable holding the bearer token for `/api/*`.
     pub api_token_env: String,
+    /// After a crash, a reply caught mid-send waits this long for WhatsApp's
+    /// status webhook (which carries Setter's key) before it is sent again:
+    /// the platform may have accepted it just before the crash.
+    pub resend_unconfirmed_after_ms: u64,
 }
 
 impl Default for ServeConfig {
@@ -37,6 +41,7 @@ impl Default for ServeConfig {
             max_body_bytes: 4 * 1024 * 1024,
             webchat_wait_ms: 25_000,
             api_token_env: "SETTER_API_TOKEN".into(),
+            resend_unconfirmed_after_ms: 30_000,
         }
     }
 }

@@ -68,6 +68,9 @@ impl Hooks {
 pub struct Settings {
     pub max_concurrent_turns: usize,
     pub debounce: Duration,
+    /// After a crash, how long a reply caught mid-send waits for a status
+    /// confirming it went out before it is sent again.
+    pub resend_unconfirmed_after: Duration,
 }
 
 /// The running pipeline; drop-safe, but call [`Pipeline::shutdown`] to
@@ -107,9 +110,11 @@ impl Pipeline {
         let now = agent.clock().now_ms();
         // One `setter serve` per SQLite database: a claim still marked
         // `sending` belongs to a process that is gone.
-        let released = agent.store().release_claims(now).await?;
+        let grace = settings.resend_unconfirmed_after.as_millis() as i64;
+        let released = agent.store().release_claims(now + grace, now).await?;
         if released > 0 {
-            tracing::warn!(released, "re-sending replies whose sender stopped mid-send");
+            tracing::warn!(released, grace_ms = grace,
+                "replies whose sender stopped mid-send: re-sent unless the platform confirms them first");
         }
         if let Some(senders) = senders {
             let sender = sending::Loop {

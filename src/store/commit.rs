@@ -421,4 +421,51 @@ mod tests {
         assert_eq!(again[0].id, claimed[0].id);
         assert_eq!(again[0].attempts, 2);
     }
+
+    #[tokio::test]
+    async fn a_status_with_setters_key_confirms_a_send_a_crash_cut_off() {
+        use crate::store::{Batch, Delivery, Event, StatusEvent};
+        let (_dir, store, lead) = setup(Channel::Whatsapp).await;
+        let m = accept_text(&store, &lead, "hi", None, 10).await;
+        store
+            .commit_turn(&sample_commit(&lead, 1, m, 10))
+            .await
+            .unwrap();
+        let wa = [Channel::Whatsapp];
+        let claimed = store.claim_due(&wa, 20, 1_000, 10).await.unwrap();
+        // The process dies mid-send; the next start holds the row back…
+        assert_eq!(store.release_claims(5_000, 30).await.unwrap(), 1);
+        assert!(store
+            .claim_due(&wa, 40, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // …and WhatsApp's status, carrying the key, confirms it went out.
+        let status = StatusEvent {
+            platform_id: "wamid.confirmed".into(),
+            key: Some(claimed[0].idempotency_key.clone()),
+            status: Delivery::Sent,
+            at: 50,
+            error_code: None,
+            error_text: None,
+        };
+        let batch = Batch {
+            raw: None,
+            events: vec![Event::Status(status)],
+        };
+        store.accept(&batch, 50).await.unwrap();
+        assert!(
+            store
+                .claim_due(&wa, 6_000, 1_000, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "not sent twice"
+        );
+        let row = &store.outbox(&lead.id).await.unwrap()[0];
+        assert_eq!(
+            (row.state.as_str(), row.platform_id.as_deref()),
+            ("sent", Some("wamid.confirmed"))
+        );
+    }
 }

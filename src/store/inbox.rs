@@ -72,6 +72,10 @@ pub struct EchoEvent {
 #[derive(Debug, Clone)]
 pub struct StatusEvent {
     pub platform_id: String,
+    /// Setter's idempotency key echoed back (WhatsApp
+    /// `biz_opaque_callback_data`): it confirms a send whose result a crash
+    /// lost, so the reply is not sent twice.
+    pub key: Option<String>,
     pub status: Delivery,
     pub at: i64,
     pub error_code: Option<i64>,

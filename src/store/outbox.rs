@@ -116,8 +116,10 @@ impl Store {
     /// too, so the platform's echo of it is recognised as Setter's own.
     pub async fn mark_sent(&self, id: i64, platform_id: Option<&str>, now: i64) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        // A status webhook may have got here first: never move a row back.
         let message_id: i64 = sqlx::query_scalar(
-            "UPDATE outbox SET state = 'sent', platform_id = ?, error_code = NULL, error_text = NULL,
+            "UPDATE outbox SET state = CASE WHEN state IN ('pending', 'sending') THEN 'sent' ELSE state END,
+               platform_id = COALESCE(platform_id, ?), error_code = NULL, error_text = NULL,
                updated_at = ? WHERE id = ? RETURNING message_id",
         )
         .bind(platform_id)
@@ -170,13 +172,15 @@ impl Store {
         Ok(())
     }
 
-    /// Makes every `sending` row claimable now: at start-up, the process that
-    /// claimed them is gone (one `setter serve` per SQLite database).
-    pub async fn release_claims(&self, now: i64) -> Result<u64> {
+    /// At start-up, the process that claimed `sending` rows is gone (one
+    /// `setter serve` per SQLite database): they become claimable at `at`,
+    /// which leaves the platform time to confirm a send that did go out (a
+    /// status carrying the row's key, see `apply_status`).
+    pub async fn release_claims(&self, at: i64, now: i64) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE outbox SET state = 'pending', next_attempt_at = ?, updated_at = ? WHERE state = 'sending'",
         )
-        .bind(now)
+        .bind(at)
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -231,10 +235,12 @@ pub(super) async fn cancel_pending(
 }
 
 /// Applies a delivery report monotonically: sent < delivered < read; a
-/// failure counts only before delivery (statuses arrive in any order).
+/// failure counts only before delivery (statuses arrive in any order). A
+/// report carrying Setter's key also confirms a row whose send a crash cut
+/// off (still `pending` or `sending`), so it is not sent again.
 pub(super) async fn apply_status(conn: &mut sqlx::SqliteConnection, s: &StatusEvent) -> Result<()> {
-    const RANK: &str = "CASE state WHEN 'sending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2
-                        WHEN 'read' THEN 3 ELSE 9 END";
+    const RANK: &str = "CASE state WHEN 'pending' THEN 0 WHEN 'sending' THEN 0 WHEN 'sent' THEN 1
+                        WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 9 END";
     let rank = match s.status {
         Delivery::Sent => 1,
         Delivery::Delivered => 2,
@@ -242,15 +248,17 @@ pub(super) async fn apply_status(conn: &mut sqlx::SqliteConnection, s: &StatusEv
         Delivery::Failed => 2, // only over sending or sent
     };
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE outbox SET state = ?, error_code = COALESCE(?, error_code),
-           error_text = COALESCE(?, error_text), updated_at = ?
-         WHERE platform_id = ? AND {RANK} < ?"
+        "UPDATE outbox SET state = ?1, error_code = COALESCE(?2, error_code),
+           error_text = COALESCE(?3, error_text), updated_at = ?4,
+           platform_id = COALESCE(platform_id, ?5)
+         WHERE (platform_id = ?5 OR (?6 IS NOT NULL AND idempotency_key = ?6)) AND {RANK} < ?7"
     )))
     .bind(s.status.as_str())
     .bind(s.error_code)
     .bind(&s.error_text)
     .bind(s.at)
     .bind(&s.platform_id)
+    .bind(&s.key)
     .bind(rank)
     .execute(&mut *conn)
     .await?;

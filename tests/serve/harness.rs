@@ -142,6 +142,7 @@ pub fn meta_channels(c: &mut Config, graph: &FakeGraph) {
     c.serve.api_token_env = var("API", API_TOKEN);
     c.serve.debounce_ms = 0;
     c.serve.webchat_wait_ms = 5_000;
+    c.serve.resend_unconfirmed_after_ms = 0;
 }
 
 /// A server with its stub, fake Graph API and database.
@@ -175,6 +176,9 @@ impl Serve {
         let settings = Settings {
             max_concurrent_turns: loaded.config.serve.max_concurrent_turns,
             debounce: Duration::from_millis(loaded.config.serve.debounce_ms),
+            resend_unconfirmed_after: Duration::from_millis(
+                loaded.config.serve.resend_unconfirmed_after_ms,
+            ),
         };
         let pipeline = Pipeline::start(agent, Some(Arc::new(senders)), settings, Metrics::new())
             .await
