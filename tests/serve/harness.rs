@@ -41,6 +41,10 @@ pub type Scripted = (u16, Value, Option<u64>);
 pub struct GraphState {
     pub calls: Vec<GraphCall>,
     pub script: VecDeque<Scripted>,
+    /// When set, each accepted WhatsApp send is followed by a signed `sent`
+    /// status webhook to this URL, retried until it is answered 200 (as Meta
+    /// retries), echoing `biz_opaque_callback_data`.
+    pub statuses_to: Option<String>,
 }
 
 /// A loopback stand-in for graph.facebook.com's send endpoints.
@@ -98,6 +102,10 @@ async fn graph_send(
         return response;
     }
     let n = SENT.fetch_add(1, Ordering::SeqCst);
+    if let Some(url) = s.statuses_to.clone() {
+        let call = s.calls.last().cloned().expect("just pushed");
+        tokio::spawn(post_status(url, call, format!("wamid.out.{n}")));
+    }
     Json(json!({
         "messaging_product": "whatsapp",
         "contacts": [{"input": "x", "wa_id": "x"}],
@@ -106,6 +114,33 @@ async fn graph_send(
         "message_id": format!("mid.out.{n}"),
     }))
     .into_response()
+}
+
+/// Posts a `sent` status for `call` to Setter until it is accepted.
+async fn post_status(url: String, call: GraphCall, id: String) {
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{
+        "field": "messages",
+        "value": {"messaging_product": "whatsapp",
+                  "metadata": {"display_phone_number": "1555", "phone_number_id": PHONE_ID},
+                  "statuses": [{"id": id, "status": "sent", "timestamp": "1700000000",
+                                "recipient_id": call.body["to"],
+                                "biz_opaque_callback_data": call.body["biz_opaque_callback_data"]}]}}]}]});
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        let sent = client
+            .post(&url)
+            .header("x-hub-signature-256", sign(SECRET, &bytes))
+            .header("content-type", "application/json")
+            .body(bytes.clone())
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await;
+        if sent.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A Graph error envelope.

@@ -5,6 +5,7 @@
 mod common;
 mod harness;
 
+mod crash;
 mod sending;
 mod takeover;
 mod webhooks;
