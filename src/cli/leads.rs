@@ -4,7 +4,7 @@ use super::terminal::escape;
 use super::{load_config, now_ms, open_store};
 use crate::agent::score;
 use crate::lead::{Direction, Level, Stage, Tier};
-use crate::store::{LeadFilter, Memory};
+use crate::store::{Author, LeadFilter, Memory};
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
@@ -58,9 +58,10 @@ pub async fn run(config: Option<&Path>, cmd: LeadsCommand) -> anyhow::Result<Exi
                 println!("no leads yet; `setter chat` starts one");
             } else {
                 println!(
-                    "{:<36}  {:<9}  {:<5} {:>3}  {:<12}  {:>4}  first message",
-                    "id", "channel", "tier", "scr", "stage", "msgs"
+                    "{:<36}  {:<9}  {:<5} {:>3}  {:<12}  {:>4}  {:<6}  first message",
+                    "id", "channel", "tier", "scr", "stage", "msgs", "bot"
                 );
+                let now = now_ms();
                 for l in &leads {
                     let first: String = l
                         .lead
@@ -70,14 +71,21 @@ pub async fn run(config: Option<&Path>, cmd: LeadsCommand) -> anyhow::Result<Exi
                         .chars()
                         .take(40)
                         .collect();
+                    // "paused": a human has the conversation; the bot is silent.
+                    let bot = if l.lead.paused_at(now) {
+                        "paused"
+                    } else {
+                        "on"
+                    };
                     println!(
-                        "{:<36}  {:<9}  {:<5} {:>3}  {:<12}  {:>4}  {}",
+                        "{:<36}  {:<9}  {:<5} {:>3}  {:<12}  {:>4}  {:<6}  {}",
                         l.lead.id,
                         l.lead.channel,
                         l.tier.map(|t| t.as_str()).unwrap_or("-"),
                         l.score.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
                         l.lead.stage,
                         l.messages,
+                        bot,
                         escape(&first),
                     );
                 }
@@ -103,6 +111,34 @@ pub async fn run(config: Option<&Path>, cmd: LeadsCommand) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
+/// Who the lead is and where they came from (step 2 of the playbook), and
+/// whether a human has the conversation.
+fn identity(lead: &crate::store::Lead) -> String {
+    let mut out = String::new();
+    let line = |label: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|v| format!("  {label:<8} {}\n", escape(v)))
+            .unwrap_or_default()
+    };
+    out.push_str(&line("name", &lead.name));
+    out.push_str(&line("source", &lead.source));
+    out.push_str(&line("account", &lead.account_id));
+    if lead.paused_at(now_ms()) {
+        let until = lead
+            .paused_until
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default();
+        let why = lead.paused_reason.as_deref().unwrap_or("taken over");
+        out.push_str(&format!(
+            "  bot      paused until {until} ({})\n",
+            escape(why)
+        ));
+    }
+    out
+}
+
 /// 1-based position of a message in the conversation, as people count.
 fn position(memory: &Memory, id: Option<i64>) -> String {
     id.and_then(|id| memory.messages.iter().position(|m| m.id == id))
@@ -124,14 +160,16 @@ fn show_json(m: &Memory) -> serde_json::Value {
 
 fn show_text(m: &Memory) -> String {
     let mut out = format!(
-        "lead {} · {} · stage {}\n\nconversation:\n",
+        "lead {} · {} · stage {}\n",
         m.lead.id, m.lead.channel, m.lead.stage
     );
+    out.push_str(&identity(&m.lead));
+    out.push_str("\nconversation:\n");
     for (i, msg) in m.messages.iter().enumerate() {
-        let who = if msg.direction == Direction::In {
-            "lead  "
-        } else {
-            "setter"
+        let who = match msg.author {
+            Author::Lead => "lead  ",
+            Author::Bot => "setter",
+            Author::Human => "human ",
         };
         out.push_str(&format!("  #{:<3} {who}  {}\n", i + 1, escape(&msg.text)));
     }

@@ -289,6 +289,20 @@ impl Serve {
         n
     }
 
+    /// Like [`Serve::count`], for a text value (an id, a platform id).
+    pub async fn text(&self, sql: &str) -> String {
+        let path = self.env.dir.path().join("setter.db");
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let text: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        text
+    }
+
     /// Waits (bounded) until `check` holds.
     pub async fn eventually(&self, what: &str, mut check: impl AsyncFnMut(&Serve) -> bool) {
         for _ in 0..200 {

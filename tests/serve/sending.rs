@@ -106,20 +106,7 @@ async fn status_callbacks_move_the_row_forward_only() {
     let s = Serve::start(|_| {}).await;
     one_message(&s, "status").await;
     assert_eq!(settled(&s).await.0, "sent");
-    let platform_id = s.graph.calls().len() - 1;
-    let pid = format!("wamid.out.{}", {
-        let path = s.env.dir.path().join("setter.db");
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        let id: String = sqlx::query_scalar("SELECT platform_id FROM outbox")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        let _ = platform_id;
-        id.trim_start_matches("wamid.out.").to_string()
-    });
+    let pid = s.text("SELECT platform_id FROM outbox").await;
     let status = |name: &str| {
         let mut body = fixture(&format!("whatsapp_status_{name}.json"), name);
         body["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = json!(pid);
@@ -145,15 +132,7 @@ async fn a_failed_status_records_the_window_error() {
     let s = Serve::start(|_| {}).await;
     one_message(&s, "fail131047").await;
     assert_eq!(settled(&s).await.0, "sent");
-    let path = s.env.dir.path().join("setter.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    let pid: String = sqlx::query_scalar("SELECT platform_id FROM outbox")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    let pid = s.text("SELECT platform_id FROM outbox").await;
     let mut body = fixture("whatsapp_status_failed_131047.json", "f");
     body["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = json!(pid);
     assert_eq!(s.webhook(&body).await.status(), 200);

@@ -64,25 +64,29 @@ async fn a_human_echo_silences_the_bot_until_resumed() {
     );
     assert_eq!(s.count("SELECT COUNT(*) FROM scores").await, 1);
     assert!(s.graph.calls().is_empty(), "the bot talked over a human");
+    // The operator sees who is paused, and why.
+    let (code, list, _) = crate::common::setter_in(s.env.dir.path(), &["leads", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        list.lines()
+            .any(|l| l.contains("messenger") && l.contains("paused")),
+        "{list}"
+    );
     // The operator hands the lead back; the next message is answered.
-    let lead_id: String = {
-        let path = s.env.dir.path().join("setter.db");
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        let id = sqlx::query_scalar("SELECT id FROM leads")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        id
-    };
+    let lead_id: String = s.text("SELECT id FROM leads").await;
     let resume = |token: &str| {
         s.http
             .post(format!("{}/api/leads/{lead_id}/resume", s.url))
             .bearer_auth(token)
             .send()
     };
+    let (_, shown, _) = crate::common::setter_in(s.env.dir.path(), &["leads", "show", &lead_id]);
+    assert!(shown.contains("bot      paused until"), "{shown}");
+    assert!(
+        shown.contains("a human replied from the business inbox"),
+        "{shown}"
+    );
+    assert!(shown.contains("human   hello, world!"), "{shown}");
     assert_eq!(resume("wrong").await.unwrap().status(), 401);
     assert_eq!(resume(API_TOKEN).await.unwrap().status(), 200);
     assert_eq!(
@@ -105,18 +109,7 @@ async fn the_api_takes_over_a_lead() {
         s.count("SELECT COUNT(*) FROM outbox").await == 1
     })
     .await;
-    let lead_id: String = {
-        let path = s.env.dir.path().join("setter.db");
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        let id = sqlx::query_scalar("SELECT id FROM leads")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        id
-    };
+    let lead_id: String = s.text("SELECT id FROM leads").await;
     let r = s
         .http
         .post(format!("{}/api/leads/{lead_id}/takeover", s.url))

@@ -126,6 +126,21 @@ async fn every_fixture_kind_is_stored_once_and_answered_once_per_lead() {
          AND NOT EXISTS (SELECT 1 FROM turns t WHERE t.lead_id = l.id)"
     );
     assert_eq!(s.count(&sql).await, 1);
+    // `leads show` tells who a lead is and where they came from.
+    let (_, shown, _) = crate::common::setter_in(
+        s.env.dir.path(),
+        &[
+            "leads",
+            "show",
+            &s.text("SELECT id FROM leads WHERE source LIKE 'click-to-WhatsApp%'")
+                .await,
+        ],
+    );
+    assert!(shown.contains("name     Test Name"), "{shown}");
+    assert!(
+        shown.contains("source   click-to-WhatsApp ad ADID (ad or post): AD_TITLE"),
+        "{shown}"
+    );
     // The click-to-WhatsApp ad is the lead's source; the profile name is kept.
     assert_eq!(
         s.count("SELECT COUNT(*) FROM leads WHERE source LIKE 'click-to-WhatsApp ad%' AND name = 'Test Name'").await,
