@@ -1,5 +1,6 @@
 //! Setter's benchmarks in one command: (1) its own cost per turn with a model
-//! that costs nothing, (4) memory and storage per lead, (3) eval throughput
+//! that costs nothing, (4) memory and storage per lead, (5) `setter serve`
+//! under load (acks/s, turns/s), (3) eval throughput
 //! and (2) the embedded model's latency and memory (when present), with
 //! prefix reuse on and off.
 //!
@@ -13,7 +14,11 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[allow(dead_code)]
+#[path = "../tests/serve/harness.rs"]
+mod harness;
 mod process;
+mod serve_load;
 
 use setter::agent::{Agent, Answer, Inbound};
 use setter::config::{self, Config, Provider};
@@ -253,6 +258,15 @@ async fn main() {
     let rss_idle = rss_kb();
     let mut results = Results(Vec::new());
     results.add("machine", machine());
+    // `SETTER_BENCH_ONLY=serve` runs the serve section alone.
+    if std::env::var("SETTER_BENCH_ONLY").is_ok_and(|v| v == "serve") {
+        let url = common::Stub::start_unrecorded().await.url;
+        let raw = raw_round_trip(&url).await;
+        println!("## setter serve under load\n");
+        results.add("serve", serve_load::run(raw).await);
+        results.write_docs();
+        return;
+    }
     println!("## Turn overhead (instant model), {SAMPLES} leads per row\n");
     let mut table = String::from(
         "| model | stored messages | p50 ms | p99 ms | load % | extract % | decide % | reply % | persist % |\n\
@@ -356,6 +370,8 @@ async fn main() {
     );
     results.add("memory", memory);
 
+    println!("## setter serve under load\n");
+    results.add("serve", serve_load::run(raw).await);
     results.add("eval", process::eval_throughput(dir.path()));
     if let Some(model) = process::local_model(dir.path()) {
         results.add("model", model);

@@ -187,6 +187,32 @@ impl Agent {
         &self.loaded
     }
 
+    /// Pays the lazy start-up costs now instead of on the first lead's turn:
+    /// the tokenizer's vocabulary (~150 ms) and the reply templates'
+    /// compilation. A server calls this before it accepts traffic.
+    pub fn warm(&self) -> Result<()> {
+        let started = std::time::Instant::now();
+        crate::llm::tokens::count("warm up");
+        let plan = plan::Plan {
+            action: plan::Action::Nurture,
+            slot: None,
+            question: None,
+            question_text: None,
+            budget_allowed: false,
+            link: None,
+            reason: "warm-up".into(),
+        };
+        let ctx = context::reply(&self.loaded.config, &BTreeMap::new(), &plan, None);
+        for name in ["system.j2", "turn.j2", "fallback.j2"] {
+            self.prompts.render(name, &ctx)?;
+        }
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "tokenizer and templates warmed"
+        );
+        Ok(())
+    }
+
     /// Stores one lead message (the first step of every path); it stays
     /// pending until a turn answers it.
     pub async fn accept(&self, lead: &Lead, inbound: Inbound) -> Result<Accepted> {

@@ -7,8 +7,11 @@
 //! senders. Every step re-reads the store, so on restart
 //! [`Pipeline::start`] simply answers what is pending and sends what is due.
 
+mod accept;
 mod queue;
 mod sending;
+
+pub use accept::AcceptError;
 
 use crate::agent::{Agent, Answer};
 use crate::channels::send::Senders;
@@ -77,6 +80,7 @@ pub struct Settings {
 /// finish in-flight turns and sends.
 pub struct Pipeline {
     agent: Agent,
+    writer: accept::Writer,
     queue: queue::Queue,
     hooks: Hooks,
     cancel: CancellationToken,
@@ -91,7 +95,8 @@ impl Pipeline {
         senders: Option<Arc<Senders>>,
         settings: Settings,
         metrics: Metrics,
-    ) -> Result<Pipeline, store::Error> {
+    ) -> Result<Pipeline, crate::agent::Error> {
+        agent.warm()?;
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
         let hooks = Hooks {
@@ -129,6 +134,7 @@ impl Pipeline {
             tracker.spawn(sender.run());
         }
         let pipeline = Pipeline {
+            writer: accept::Writer::start(agent.store().clone(), agent.clock().clone()),
             agent,
             queue,
             hooks,
@@ -140,13 +146,10 @@ impl Pipeline {
         Ok(pipeline)
     }
 
-    /// Stores a batch in one transaction, then queues its leads.
-    pub async fn accept(&self, batch: &Batch) -> Result<Accepted, store::Error> {
-        let accepted = self
-            .agent
-            .store()
-            .accept(batch, self.agent.clock().now_ms())
-            .await?;
+    /// Stores a batch durably (group-committed with concurrent ones), then
+    /// queues its leads.
+    pub async fn accept(&self, batch: Batch) -> Result<Accepted, AcceptError> {
+        let accepted = self.writer.accept(batch).await?;
         for lead in &accepted.leads {
             self.queue.notify(lead);
         }

@@ -79,7 +79,7 @@ pub(super) async fn receive(
             tracing::info!(object = %raw.object, part = %part, "webhook part not used");
         }
     }
-    match state.pipeline.accept(&batch).await {
+    match state.pipeline.accept(batch).await {
         Ok(accepted) => {
             metrics.webhook("accepted");
             tracing::debug!(

@@ -95,7 +95,7 @@ pub(super) async fn message(
     };
     // Subscribe first: the turn may finish before `accept` returns.
     let mut replies = state.pipeline.subscribe();
-    let accepted = match state.pipeline.accept(&batch).await {
+    let accepted = match state.pipeline.accept(batch).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!(error = %e, "could not store a web chat message");

@@ -124,35 +124,50 @@ pub struct Accepted {
 impl Store {
     /// Stores a batch in one transaction; see the module docs.
     pub async fn accept(&self, batch: &Batch, now: i64) -> Result<Accepted> {
+        let mut accepted = self.accept_group(&[batch], now).await?;
+        Ok(accepted.pop().unwrap_or_default())
+    }
+
+    /// Stores several batches in one transaction (group commit: one fsync
+    /// for many webhooks under load), each with its own result. All or none.
+    pub async fn accept_group(&self, batches: &[&Batch], now: i64) -> Result<Vec<Accepted>> {
         let mut tx = self.write_tx().await?;
-        let mut out = Accepted::default();
-        if let Some(raw) = &batch.raw {
-            let unparsed = (!raw.unparsed.is_empty()).then(|| raw.unparsed.join("; "));
-            let id = sqlx::query(
-                "INSERT INTO webhooks (object, body, received_at, unparsed) VALUES (?, ?, ?, ?) RETURNING id",
-            )
-            .bind(&raw.object)
-            .bind(&raw.body)
-            .bind(now)
-            .bind(unparsed)
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
-            out.webhook_id = Some(id);
-        }
-        for event in &batch.events {
-            match event {
-                Event::Inbound(m) => inbound(&mut tx, m, now, &mut out).await?,
-                Event::Echo(e) => echo(&mut tx, e, now, &mut out).await?,
-                Event::Contact(lead) => {
-                    upsert_lead(&mut tx, lead, now).await?;
-                }
-                Event::Status(s) => status(&mut tx, s, out.webhook_id, &mut out).await?,
-            }
+        let mut results = Vec::with_capacity(batches.len());
+        for batch in batches {
+            results.push(accept_in(&mut tx, batch, now).await?);
         }
         tx.commit().await?;
-        Ok(out)
+        Ok(results)
     }
+}
+
+async fn accept_in(tx: &mut sqlx::SqliteConnection, batch: &Batch, now: i64) -> Result<Accepted> {
+    let mut out = Accepted::default();
+    if let Some(raw) = &batch.raw {
+        let unparsed = (!raw.unparsed.is_empty()).then(|| raw.unparsed.join("; "));
+        let id = sqlx::query(
+            "INSERT INTO webhooks (object, body, received_at, unparsed) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&raw.object)
+        .bind(&raw.body)
+        .bind(now)
+        .bind(unparsed)
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
+        out.webhook_id = Some(id);
+    }
+    for event in &batch.events {
+        match event {
+            Event::Inbound(m) => inbound(tx, m, now, &mut out).await?,
+            Event::Echo(e) => echo(tx, e, now, &mut out).await?,
+            Event::Contact(lead) => {
+                upsert_lead(tx, lead, now).await?;
+            }
+            Event::Status(s) => status(tx, s, out.webhook_id, &mut out).await?,
+        }
+    }
+    Ok(out)
 }
 
 async fn inbound(

@@ -242,3 +242,37 @@ async fn the_web_chat_answers_in_the_rest_shape() {
     assert_eq!(bad.status(), 422);
     assert!(bad.text().await.unwrap().contains("sender"));
 }
+
+/// Concurrent webhooks are group-committed; each is stored once and acked
+/// only after it is durable, and each lead's burst is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_webhooks_are_all_stored_once() {
+    let s = std::sync::Arc::new(Serve::start(|c| c.serve.debounce_ms = 200).await);
+    let posts: Vec<_> = (0..100)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let mut m = fixture("whatsapp_text.json", &format!("c{i}"));
+                let value = &mut m["entry"][0]["changes"][0]["value"];
+                value["messages"][0]["from"] = json!(format!("1555000{}", i % 10));
+                value["contacts"][0]["wa_id"] = json!(format!("1555000{}", i % 10));
+                s.webhook(&m).await.status()
+            })
+        })
+        .collect();
+    for p in posts {
+        assert_eq!(p.await.unwrap(), 200);
+    }
+    assert_eq!(s.count("SELECT COUNT(*) FROM webhooks").await, 100);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM messages WHERE direction = 'in'")
+            .await,
+        100
+    );
+    s.eventually("all ten leads answered", async |s| {
+        s.count("SELECT COUNT(DISTINCT lead_id) FROM outbox WHERE state = 'sent'")
+            .await
+            == 10
+    })
+    .await;
+}
