@@ -65,3 +65,41 @@ async fn check_warns_on_an_empty_system_prompt_and_an_unset_key() {
     let (_, out) = check(&env, &[("SETTER_TEST_NO_SUCH_KEY", "sk-test")]);
     assert!(!out.contains("api_key_env"), "{out}");
 }
+
+/// `[channels.*]` and `[serve]` are validated key by key, and `check` says
+/// which secrets `setter serve` would miss in this shell.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_validates_the_serve_and_channel_settings() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |c| {
+        c.serve.addr = "localhost".into();
+        c.serve.max_concurrent_turns = 0;
+        c.channels.whatsapp = Some(setter::config::MetaChannel {
+            account_id: "106540352242922".into(),
+            access_token_env: "EAAGsecret-token".into(),
+            app_secret_env: "SETTER_CHECK_TEST_UNSET_SECRET".into(),
+            verify_token_env: "SETTER_CHECK_TEST_VERIFY".into(),
+            graph_base_url: "graph.facebook.com".into(),
+            api_version: "21".into(),
+            app_id: String::new(),
+            sends_per_second: 0.0,
+            send_timeout_secs: 15,
+            max_send_attempts: 5,
+            retry_min_ms: 1000,
+        });
+    });
+    let (code, out) = check(&env, &[("SETTER_CHECK_TEST_VERIFY", "x")]);
+    assert_eq!(code, 2, "{out}");
+    for line in [
+        "error: serve.addr: must be an address like \"127.0.0.1:8080\"",
+        "error: serve.max_concurrent_turns: must be at least 1",
+        "error: channels.whatsapp.access_token_env: must be the NAME of an environment variable",
+        "error: channels.whatsapp.graph_base_url: must start with https://",
+        "error: channels.whatsapp.api_version: must look like \"v21.0\"",
+        "error: channels.whatsapp.sends_per_second: must be a number > 0",
+        "warning: channels.whatsapp.app_secret_env: environment variable SETTER_CHECK_TEST_UNSET_SECRET is not set",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    assert!(!out.contains("verify_token_env"), "{out}");
+}

@@ -47,6 +47,29 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
 }
 
 /// Validates the config and renders every template against sample contexts.
+/// Secrets `setter serve` will need that this shell does not have (only
+/// `check` says so: `chat` and `eval` never need them).
+fn serve_secrets_unset(c: &Config) -> Vec<config::Issue> {
+    let mut out = Vec::new();
+    for (channel, m) in c.channels.meta() {
+        for (key, var) in [
+            ("access_token_env", &m.access_token_env),
+            ("app_secret_env", &m.app_secret_env),
+            ("verify_token_env", &m.verify_token_env),
+        ] {
+            if std::env::var_os(var).is_none_or(|v| v.is_empty()) {
+                out.push(config::Issue {
+                    key: format!("channels.{channel}.{key}"),
+                    message: format!(
+                        "environment variable {var} is not set; `setter serve` will not start"
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
 pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
     let path = explicit
         .map(Path::to_path_buf)
@@ -67,7 +90,7 @@ pub fn check(explicit: Option<&Path>) -> anyhow::Result<ExitCode> {
     };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let (errors, warnings) = config.validate_in(&base);
-    for w in &warnings {
+    for w in warnings.iter().chain(&serve_secrets_unset(&config)) {
         println!("warning: {w}");
     }
     for e in &errors {
