@@ -235,3 +235,60 @@ async fn crash_test_loses_and_duplicates_nothing() {
     assert_eq!((pending, stuck), (0, 0));
     assert!(accepted.len() > 50, "too few messages to mean anything");
 }
+
+/// SIGTERM while a turn runs: the process finishes the turn (or leaves it
+/// pending), exits 0, and the next start sends whatever is left — once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_finishes_or_leaves_work_pending_and_exits_cleanly() {
+    let stub = Stub::start().await;
+    stub.script.lock().unwrap().delay_ms = 400;
+    let graph = FakeGraph::start().await;
+    let env = Env::new(&stub, |c| {
+        meta_channels(c, &graph);
+        c.serve.resend_unconfirmed_after_ms = 0;
+    });
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut child = spawn(&env, port);
+    wait_healthy(&http, &base).await;
+    let body = serde_json::to_vec(&message(1, 1)).unwrap();
+    let posted = http
+        .post(format!("{base}/webhooks/meta"))
+        .header("x-hub-signature-256", sign(SECRET, &body))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    tokio::time::sleep(Duration::from_millis(200)).await; // the turn is waiting on the model
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "setter serve did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    // Restart: whatever the stop left is answered and sent, exactly once.
+    let mut child = spawn(&env, port);
+    wait_healthy(&http, &base).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while graph.calls().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(graph.calls().len(), 1);
+}
