@@ -3,9 +3,8 @@
 //! storage, group commit), and end-to-end turns/s with the loopback stub
 //! model at 1, 10 and 100 concurrent leads, beside the stub's own round trip.
 
-use crate::harness::{Serve, PHONE_ID, SECRET};
+use crate::harness::{post_signed, Serve, PHONE_ID};
 use serde_json::json;
-use setter::channels::signature::sign;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,14 +54,7 @@ async fn load(s: &Serve, total: usize, clients: usize, tag: &str) -> (f64, Vec<D
                 }
                 let body = webhook(i % LEADS, &format!("wamid.{tag}.{i}"));
                 let t = Instant::now();
-                let r = http
-                    .post(&url)
-                    .header("x-hub-signature-256", sign(SECRET, &body))
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
+                let r = post_signed(&http, &url, body).await.unwrap();
                 assert_eq!(r.status(), 200);
                 latencies.push(t.elapsed());
             }
@@ -88,13 +80,7 @@ async fn turns(s: &Serve, leads: usize, rounds: usize, tag: &str) -> f64 {
             let (http, url) = (s.http.clone(), format!("{}/webhooks/meta", s.url));
             let body = webhook(10_000 + lead, &format!("wamid.{tag}.{round}.{lead}"));
             posts.push(tokio::spawn(async move {
-                http.post(url)
-                    .header("x-hub-signature-256", sign(SECRET, &body))
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap()
+                post_signed(&http, &url, body).await.unwrap()
             }));
         }
         for p in posts {

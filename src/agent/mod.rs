@@ -31,7 +31,7 @@ use crate::config::Loaded;
 use crate::lead::{Level, Stage, Tier};
 use crate::llm::{ChatModel, JsonSchema, Speed};
 use crate::prompts::Prompts;
-use crate::store::{self, Accepted, Batch, Event, InboundEvent, Lead, NewLead, Stale, Store};
+use crate::store::{self, Accepted, Batch, Lead, NewLead, Stale, Store};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -216,23 +216,12 @@ impl Agent {
     /// Stores one lead message (the first step of every path); it stays
     /// pending until a turn answers it.
     pub async fn accept(&self, lead: &Lead, inbound: Inbound) -> Result<Accepted> {
-        let event = InboundEvent {
-            lead: NewLead {
-                channel: lead.channel,
-                external_id: lead.external_id.clone(),
-                name: None,
-                source: None,
-                account_id: None,
-            },
-            external_id: inbound.external_id,
-            kind: "text".into(),
-            text: inbound.text,
-            at: inbound.at,
-        };
-        let batch = Batch {
-            raw: None,
-            events: vec![Event::Inbound(event)],
-        };
+        let batch = Batch::message(
+            NewLead::of(lead),
+            inbound.external_id,
+            inbound.text,
+            inbound.at,
+        );
         Ok(self.store.accept(&batch, self.clock.now_ms()).await?)
     }
 

@@ -45,15 +45,19 @@ pub(super) async fn takeover(
     let agent = state.pipeline.agent();
     let now = agent.clock().now_ms();
     let until = now + state.loaded.config.takeover.resume_after.as_millis() as i64;
-    match agent
+    let paused = agent
         .store()
-        .pause(&id, until, "taken over through the API", now)
-        .await
-    {
-        Ok(()) => Json(json!({ "lead_id": id, "paused_until": until })).into_response(),
+        .pause(&id, until, "taken over through the API", now);
+    lead_state(paused.await, &id, Some(until))
+}
+
+/// The lead's new pause state, or why it could not be set.
+fn lead_state(result: crate::store::Result<()>, id: &str, paused_until: Option<i64>) -> Response {
+    match result {
+        Ok(()) => Json(json!({ "lead_id": id, "paused_until": paused_until })).into_response(),
         Err(crate::store::Error::LeadNotFound(_)) => error(StatusCode::NOT_FOUND, "no such lead"),
         Err(e) => {
-            tracing::error!(error = %e, "takeover failed");
+            tracing::error!(error = %e, lead_id = id, "changing the pause failed");
             error(StatusCode::INTERNAL_SERVER_ERROR, "database error")
         }
     }
@@ -69,12 +73,6 @@ pub(super) async fn resume(
         return response;
     }
     let agent = state.pipeline.agent();
-    match agent.store().resume(&id, agent.clock().now_ms()).await {
-        Ok(()) => Json(json!({ "lead_id": id, "paused_until": null })).into_response(),
-        Err(crate::store::Error::LeadNotFound(_)) => error(StatusCode::NOT_FOUND, "no such lead"),
-        Err(e) => {
-            tracing::error!(error = %e, "resume failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "database error")
-        }
-    }
+    let resumed = agent.store().resume(&id, agent.clock().now_ms()).await;
+    lead_state(resumed, &id, None)
 }

@@ -5,7 +5,7 @@
 
 use super::AppState;
 use crate::lead::Channel;
-use crate::store::{Batch, Event, InboundEvent, NewLead};
+use crate::store::{Batch, NewLead};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -74,25 +74,17 @@ pub(super) async fn message(
         ));
     }
     let clock = state.pipeline.agent().clock().clone();
-    let event = InboundEvent {
-        lead: NewLead {
-            channel: Channel::Webchat,
-            external_id: msg.sender.clone(),
-            name: None,
-            source: msg.metadata.as_ref().map(|m| format!("web chat {m}")),
-            account_id: None,
-        },
-        external_id: msg
-            .message_id
-            .map(|id| format!("webchat:{}:{id}", msg.sender)),
-        kind: "text".into(),
-        text: msg.message,
-        at: clock.now_ms(),
+    let lead = NewLead {
+        channel: Channel::Webchat,
+        external_id: msg.sender.clone(),
+        name: None,
+        source: msg.metadata.as_ref().map(|m| format!("web chat {m}")),
+        account_id: None,
     };
-    let batch = Batch {
-        raw: None,
-        events: vec![Event::Inbound(event)],
-    };
+    let key = msg
+        .message_id
+        .map(|id| format!("webchat:{}:{id}", msg.sender));
+    let batch = Batch::message(lead, key, msg.message, clock.now_ms());
     // Subscribe first: the turn may finish before `accept` returns.
     let mut replies = state.pipeline.subscribe();
     let accepted = match state.pipeline.accept(batch).await {

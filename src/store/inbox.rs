@@ -42,6 +42,23 @@ pub enum Event {
     Status(StatusEvent),
 }
 
+impl Batch {
+    /// One lead message and nothing else (the terminal, evals, web chat).
+    pub fn message(lead: NewLead, external_id: Option<String>, text: String, at: i64) -> Batch {
+        let event = InboundEvent {
+            lead,
+            external_id,
+            kind: "text".into(),
+            text,
+            at,
+        };
+        Batch {
+            raw: None,
+            events: vec![Event::Inbound(event)],
+        }
+    }
+}
+
 /// A message from a lead.
 #[derive(Debug, Clone)]
 pub struct InboundEvent {

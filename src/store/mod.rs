@@ -90,6 +90,19 @@ pub struct NewLead {
     pub account_id: Option<String>,
 }
 
+impl NewLead {
+    /// The channel identity of an existing lead (what an accept keys on).
+    pub fn of(lead: &Lead) -> NewLead {
+        NewLead {
+            channel: lead.channel,
+            external_id: lead.external_id.clone(),
+            name: None,
+            source: None,
+            account_id: None,
+        }
+    }
+}
+
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {

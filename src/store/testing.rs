@@ -1,6 +1,6 @@
 //! Helpers for the store's own tests: a message in, a plausible turn out.
 
-use super::{Batch, Event, InboundEvent, Lead, NewLead, ScoreRow, Store, TurnCommit};
+use super::{Batch, Lead, NewLead, ScoreRow, Store, TurnCommit};
 use crate::lead::{Level, Stage, Tier};
 use crate::llm::Usage;
 
@@ -12,23 +12,12 @@ pub(crate) async fn accept_text(
     external_id: Option<&str>,
     at: i64,
 ) -> i64 {
-    let event = InboundEvent {
-        lead: NewLead {
-            channel: lead.channel,
-            external_id: lead.external_id.clone(),
-            name: None,
-            source: None,
-            account_id: None,
-        },
-        external_id: external_id.map(str::to_string),
-        kind: "text".into(),
-        text: text.into(),
+    let batch = Batch::message(
+        NewLead::of(lead),
+        external_id.map(str::to_string),
+        text.into(),
         at,
-    };
-    let batch = Batch {
-        raw: None,
-        events: vec![Event::Inbound(event)],
-    };
+    );
     let accepted = store.accept(&batch, at).await.unwrap();
     assert_eq!(accepted.messages, 1, "{text:?} was a duplicate");
     sqlx::query_scalar("SELECT MAX(id) FROM messages WHERE lead_id = ?")

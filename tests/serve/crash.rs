@@ -8,9 +8,8 @@
 //! (`SETTER_CRASH_KILLS=N` and `SETTER_CRASH_SEED=S` change the run).
 
 use crate::common::{Env, Stub};
-use crate::harness::{meta_channels, FakeGraph, PHONE_ID, SECRET};
+use crate::harness::{meta_channels, post_signed, FakeGraph, PHONE_ID};
 use serde_json::json;
-use setter::channels::signature::sign;
 use std::collections::{BTreeMap, HashMap};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -125,14 +124,7 @@ async fn crash_test_loses_and_duplicates_nothing() {
         // later with the same id, as Meta does.
         let lead = rng.between(0, LEADS as u64) as usize;
         let body = serde_json::to_vec(&message(lead, next[lead])).unwrap();
-        let posted = http
-            .post(format!("{base}/webhooks/meta"))
-            .header("x-hub-signature-256", sign(SECRET, &body))
-            .header("content-type", "application/json")
-            .body(body)
-            .timeout(Duration::from_secs(2))
-            .send()
-            .await;
+        let posted = post_signed(&http, &format!("{base}/webhooks/meta"), body).await;
         if posted.is_ok_and(|r| r.status() == 200) {
             accepted.push(format!("wamid.crash.{lead}.{}", next[lead]));
             next[lead] += 1;
@@ -253,12 +245,7 @@ async fn sigterm_finishes_or_leaves_work_pending_and_exits_cleanly() {
     let mut child = spawn(&env, port);
     wait_healthy(&http, &base).await;
     let body = serde_json::to_vec(&message(1, 1)).unwrap();
-    let posted = http
-        .post(format!("{base}/webhooks/meta"))
-        .header("x-hub-signature-256", sign(SECRET, &body))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
+    let posted = post_signed(&http, &format!("{base}/webhooks/meta"), body)
         .await
         .unwrap();
     assert_eq!(posted.status(), 200);

@@ -128,19 +128,27 @@ async fn post_status(url: String, call: GraphCall, id: String) {
     let bytes = serde_json::to_vec(&body).unwrap();
     let client = reqwest::Client::new();
     for _ in 0..300 {
-        let sent = client
-            .post(&url)
-            .header("x-hub-signature-256", sign(SECRET, &bytes))
-            .header("content-type", "application/json")
-            .body(bytes.clone())
-            .timeout(Duration::from_secs(2))
-            .send()
-            .await;
+        let sent = post_signed(&client, &url, bytes.clone()).await;
         if sent.is_ok_and(|r| r.status() == 200) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// POSTs `body` to `url` signed with the app secret, as Meta does.
+pub async fn post_signed(
+    http: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+) -> reqwest::Result<reqwest::Response> {
+    http.post(url)
+        .header("x-hub-signature-256", sign(SECRET, &body))
+        .header("content-type", "application/json")
+        .body(body)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
 }
 
 /// A Graph error envelope.
