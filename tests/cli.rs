@@ -196,3 +196,33 @@ async fn a_cassette_replays_without_the_model_and_names_a_miss() {
     assert_eq!(code, 1);
     assert!(err.contains("has no recording for request key"), "{err}");
 }
+
+/// Several processes opening one new database at once all migrate it (they
+/// used to fail with "table leads already exists").
+#[tokio::test(flavor = "multi_thread")]
+async fn processes_creating_one_database_at_once_all_succeed() {
+    let stub = Stub::start().await;
+    for round in 0..3 {
+        let env = common::Env::new(&stub, |_| {});
+        let children: Vec<_> = (0..6)
+            .map(|_| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_setter"))
+                    .args(["leads", "list", "--json"])
+                    .current_dir(env.dir.path())
+                    .env_remove("SETTER_CONFIG")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
