@@ -112,8 +112,87 @@ fn text_of(v: Option<&Value>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::timestamp;
+    use super::*;
+    use crate::config::MetaChannel;
+    use crate::store::Event;
     use serde_json::json;
+
+    fn channels(account: &str) -> ChannelsConfig {
+        let meta = MetaChannel {
+            account_id: account.into(),
+            access_token_env: "T".into(),
+            app_secret_env: "S".into(),
+            verify_token_env: "V".into(),
+            graph_base_url: "https://graph.facebook.com".into(),
+            api_version: "v21.0".into(),
+            app_id: String::new(),
+            sends_per_second: 20.0,
+            send_timeout_secs: 15,
+            max_send_attempts: 5,
+            retry_min_ms: 1000,
+        };
+        ChannelsConfig {
+            whatsapp: Some(meta),
+            ..ChannelsConfig::default()
+        }
+    }
+
+    fn parse_with(body: &str, account: &str) -> Parsed {
+        let channels = channels(account);
+        let ctx = Context {
+            channels: &channels,
+            now: 1,
+            pause_ms: 1000,
+        };
+        parse(body.as_bytes(), &ctx).unwrap()
+    }
+
+    #[test]
+    fn every_entry_change_and_message_of_a_batch_is_read() {
+        let body = include_str!("../../tests/fixtures/channels/whatsapp_batch_multi.json");
+        let parsed = parse_with(body, "1122334455667");
+        let kinds: Vec<String> = parsed
+            .events
+            .iter()
+            .map(|e| match e {
+                Event::Inbound(m) => format!("{}:{}", m.kind, m.text),
+                Event::Status(s) => format!("status:{}", s.status.as_str()),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "text:Body Text",
+                "text:replied text",
+                "status:delivered",
+                "image:[the lead sent a photo without text]"
+            ]
+        );
+        assert!(parsed.unparsed.is_empty(), "{:?}", parsed.unparsed);
+    }
+
+    #[test]
+    fn a_number_that_is_not_configured_is_kept_but_not_read() {
+        let body = include_str!("../../tests/fixtures/channels/whatsapp_text.json");
+        let parsed = parse_with(body, "999");
+        assert!(parsed.events.is_empty());
+        assert_eq!(
+            parsed.unparsed,
+            ["phone_number_id \"106540352242922\" is not [channels.whatsapp].phone_number_id"]
+        );
+        let channels = channels("999");
+        let ctx = Context {
+            channels: &channels,
+            now: 1,
+            pause_ms: 1,
+        };
+        assert!(matches!(
+            parse(b"not json", &ctx),
+            Err(ParseError::NotJson(_))
+        ));
+        assert!(matches!(parse(b"{}", &ctx), Err(ParseError::NoObject)));
+    }
 
     #[test]
     fn timestamps_are_read_in_seconds_or_ms_as_numbers_or_strings() {
