@@ -16,6 +16,7 @@
 //! - [`channels`] — Meta webhook parsing, signatures, the send APIs.
 //! - [`pipeline`] — `setter serve`'s accept → per-lead queue → turn → outbox → send.
 //! - [`server`]  — axum routes: webhooks, web chat, `/api`, `/healthz`, `/metrics`.
+//! - [`scheduler`] — follow-ups on silence: due ladder steps sent or skipped with a reason.
 //! - [`metrics`] — Prometheus metrics.
 //! - [`cli`]     — the `setter` command line.
 
@@ -31,6 +32,7 @@ pub mod llm;
 pub mod metrics;
 pub mod pipeline;
 pub mod prompts;
+pub mod scheduler;
 pub mod server;
 pub mod store;
 mod suggest;

@@ -10,11 +10,23 @@ use serde::Serialize;
 use std::path::Path;
 
 /// (file name, embedded default). `setter init` writes these.
-pub const DEFAULTS: [(&str, &str); 4] = [
+pub const DEFAULTS: [(&str, &str); 7] = [
     ("system.j2", include_str!("../prompts/system.j2")),
     ("turn.j2", include_str!("../prompts/turn.j2")),
     ("extract.j2", include_str!("../prompts/extract.j2")),
     ("fallback.j2", include_str!("../prompts/fallback.j2")),
+    (
+        "followup_soft.j2",
+        include_str!("../prompts/followup_soft.j2"),
+    ),
+    (
+        "followup_value.j2",
+        include_str!("../prompts/followup_value.j2"),
+    ),
+    (
+        "followup_exit.j2",
+        include_str!("../prompts/followup_exit.j2"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

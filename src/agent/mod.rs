@@ -178,6 +178,11 @@ impl Agent {
         &self.store
     }
 
+    /// The templates this agent renders (follow-ups use the same set).
+    pub fn prompts(&self) -> &Arc<Prompts> {
+        &self.prompts
+    }
+
     pub fn clock(&self) -> &SharedClock {
         &self.clock
     }

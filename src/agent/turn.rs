@@ -7,7 +7,9 @@ use super::{
 };
 use crate::lead::{Direction, EvidenceKind, Stage};
 use crate::llm::{tokens, ChatMessage, ChatRequest, Speed, Usage};
-use crate::store::{EvidenceRow, Memory, ScoreRow, SlotValue, StageChange, TurnCommit, TurnSaved};
+use crate::store::{
+    EvidenceRow, Memory, PlannedStep, ScoreRow, SlotValue, StageChange, TurnCommit, TurnSaved,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -372,7 +374,33 @@ impl Agent {
             latency_ms: started.elapsed().as_millis() as i64,
             at: newest.at,
             now: self.clock.now_ms(),
+            followups: self.ladder(memory.lead.channel, d, newest.at),
         }
+    }
+
+    /// The follow-up ladder this reply starts, counted from the lead's newest
+    /// message. None for a declined (disqualified) lead.
+    fn ladder(
+        &self,
+        channel: crate::lead::Channel,
+        d: &Decision,
+        last_inbound: i64,
+    ) -> Vec<PlannedStep> {
+        let followups = &self.loaded.config.followups;
+        if !followups.enabled || d.plan.action == plan::Action::Decline {
+            return Vec::new();
+        }
+        followups
+            .ladder(channel)
+            .steps
+            .iter()
+            .zip(1..)
+            .map(|(s, step)| PlannedStep {
+                step,
+                kind: s.kind.as_str().into(),
+                due_at: last_inbound + s.after.as_millis() as i64,
+            })
+            .collect()
     }
 }
 

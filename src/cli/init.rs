@@ -154,5 +154,11 @@ pub(crate) fn render_samples(prompts: &Prompts, loaded: &Loaded) -> Vec<prompts:
         attempt("turn.j2", ctx.clone());
         attempt("fallback.j2", ctx);
     }
+    use crate::config::StepKind;
+    for kind in [StepKind::Soft, StepKind::Value, StepKind::Exit] {
+        for name in [Some("Ana"), None] {
+            attempt(kind.template(), crate::scheduler::context(c, name, 1, kind));
+        }
+    }
     errors
 }

@@ -4,6 +4,7 @@
 mod chat;
 mod eval;
 mod exit;
+mod followups;
 mod init;
 mod leads;
 mod model;
@@ -59,6 +60,11 @@ pub enum Command {
     Model(model::ModelCommand),
     /// Answer WhatsApp, Instagram, Messenger and web-chat leads over HTTP.
     Serve(serve::ServeArgs),
+    /// Send or skip every follow-up due now, once (cron; `serve` does this continuously).
+    Tick(followups::TickArgs),
+    /// List or cancel follow-ups.
+    #[command(subcommand)]
+    Followups(followups::FollowupsCommand),
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
@@ -87,6 +93,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(cmd) => eval::run(cli.config.as_deref(), cmd).await,
         Command::Model(cmd) => model::run(cli.config.as_deref(), cmd).await,
         Command::Serve(args) => serve::run(cli.config.as_deref(), args).await,
+        Command::Tick(args) => followups::tick(cli.config.as_deref(), args).await,
+        Command::Followups(cmd) => followups::run(cli.config.as_deref(), cmd).await,
     }
 }
 

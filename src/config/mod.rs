@@ -6,10 +6,12 @@
 //! (an ICP with 8 traits) comes back as warnings, not errors.
 
 mod checks;
+mod followups;
 mod frameworks;
 mod scoring;
 mod serve;
 
+pub use followups::{FollowupsConfig, Ladder, Step, StepKind};
 pub use frameworks::{Framework, Slot, SlotKind, SlotRole};
 pub use scoring::{NextActions, ScoringConfig, SignalWeights};
 pub use serve::{ChannelsConfig, MetaChannel, ServeConfig, TakeoverConfig, WebchatConfig};
@@ -75,6 +77,9 @@ pub struct Config {
     /// When a human takes a conversation over.
     #[serde(default)]
     pub takeover: TakeoverConfig,
+    /// Follow-ups on silence, per channel.
+    #[serde(default)]
+    pub followups: FollowupsConfig,
     /// Directory of prompt templates overriding the embedded defaults; relative
     /// paths are taken from the config file's directory.
     #[serde(default = "default_prompts_dir")]
@@ -428,6 +433,7 @@ impl Config {
         }
         v.issues.extend(self.scoring.validate());
         serve::validate(&self.serve, &self.channels, &self.takeover, &mut v);
+        followups::validate(&self.followups, &mut v);
         v.issues.extend(checks::values(self));
         (v.issues, v.warnings)
     }

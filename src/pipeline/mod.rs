@@ -133,6 +133,16 @@ impl Pipeline {
             };
             tracker.spawn(sender.run());
         }
+        let scheduler = crate::scheduler::Scheduler::new(
+            agent.store().clone(),
+            agent.prompts().clone(),
+            Arc::new(agent.loaded().clone()),
+        );
+        tracker.spawn(scheduler.run(
+            agent.clock().clone(),
+            cancel.clone(),
+            hooks.wake_sender.clone(),
+        ));
         let pipeline = Pipeline {
             writer: accept::Writer::start(agent.store().clone(), agent.clock().clone()),
             agent,

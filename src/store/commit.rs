@@ -43,6 +43,8 @@ pub struct TurnCommit {
     pub at: i64,
     /// The wall clock at commit: a pause is checked against it.
     pub now: i64,
+    /// The follow-up ladder to (re)start if the reply is stored.
+    pub followups: Vec<super::PlannedStep>,
 }
 
 /// Whether a turn was stored.
@@ -90,6 +92,9 @@ impl Store {
             _ => None,
         };
         insert_results(&mut tx, c).await?;
+        if reply_id.is_some() && !c.followups.is_empty() {
+            super::jobs::schedule(&mut tx, &c.lead_id, c.turn, &c.followups, c.now).await?;
+        }
         let inserted = insert_turn(&mut tx, c, reply_id).await;
         if let Err(super::Error::Sql(sqlx::Error::Database(e))) = &inserted {
             if e.is_unique_violation() {

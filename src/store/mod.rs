@@ -7,6 +7,7 @@
 
 mod commit;
 mod inbox;
+mod jobs;
 mod leads;
 mod migrate;
 mod outbox;
@@ -19,6 +20,7 @@ pub use commit::{Stale, TurnCommit, TurnSaved};
 pub use inbox::{
     Accepted, Batch, Delivery, EchoEvent, Event, InboundEvent, RawWebhook, StatusEvent,
 };
+pub use jobs::{JobRow, PlannedStep};
 pub use leads::{LeadFilter, LeadSummary};
 pub use outbox::{OutboxRow, SendFailure};
 pub use turns::{EvidenceRow, Memory, ScoreRow, SlotValue, StageChange, TurnRow};

@@ -59,5 +59,6 @@ pub(crate) fn sample_commit(lead: &Lead, turn: i64, inbound: i64, at: i64) -> Tu
         latency_ms: 1,
         at,
         now: at,
+        followups: vec![],
     }
 }

@@ -1,0 +1,135 @@
+//! `[followups.<channel>]`: the ladder of follow-ups sent when a lead goes
+//! quiet, counted from the lead's last message (only the lead's messages move
+//! a platform's messaging window). Defaults from the seed playbook: Instagram
+//! and Messenger +4 h (soft re-engage), +23 h (value-add), +3 d (gentle
+//! exit); WhatsApp +1 h, +24 h; web chat +15 min, +24 h.
+
+use super::Validator;
+use crate::lead::Channel;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// What a step says; each kind has its template `prompts/followup_<kind>.j2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// "Didn't want this to slip…": a light nudge, one easy question.
+    Soft,
+    /// A case study, a tip or a stat from the offer: news, no question.
+    Value,
+    /// "I'll let this one go for now…": the door left open.
+    Exit,
+}
+
+impl StepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Soft => "soft",
+            StepKind::Value => "value",
+            StepKind::Exit => "exit",
+        }
+    }
+    pub fn template(self) -> &'static str {
+        match self {
+            StepKind::Soft => "followup_soft.j2",
+            StepKind::Value => "followup_value.j2",
+            StepKind::Exit => "followup_exit.j2",
+        }
+    }
+}
+
+/// One step: how long after the lead's last message, and what kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    #[serde(with = "humantime_serde")]
+    pub after: Duration,
+    pub kind: StepKind,
+}
+
+/// One channel's ladder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ladder {
+    pub steps: Vec<Step>,
+}
+
+/// `[followups]`: a ladder per channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FollowupsConfig {
+    /// Off: no follow-ups are scheduled (those already scheduled still run).
+    pub enabled: bool,
+    pub whatsapp: Ladder,
+    pub instagram: Ladder,
+    pub messenger: Ladder,
+    pub webchat: Ladder,
+}
+
+fn ladder(steps: &[(u64, StepKind)]) -> Ladder {
+    Ladder {
+        steps: steps
+            .iter()
+            .map(|&(secs, kind)| Step {
+                after: Duration::from_secs(secs),
+                kind,
+            })
+            .collect(),
+    }
+}
+
+const HOUR: u64 = 3600;
+
+impl Default for FollowupsConfig {
+    fn default() -> Self {
+        use StepKind::*;
+        let meta = || ladder(&[(4 * HOUR, Soft), (23 * HOUR, Value), (72 * HOUR, Exit)]);
+        FollowupsConfig {
+            enabled: true,
+            whatsapp: ladder(&[(HOUR, Soft), (24 * HOUR, Value)]),
+            instagram: meta(),
+            messenger: meta(),
+            webchat: ladder(&[(15 * 60, Soft), (24 * HOUR, Value)]),
+        }
+    }
+}
+
+impl FollowupsConfig {
+    /// The ladder for `channel`.
+    pub fn ladder(&self, channel: Channel) -> &Ladder {
+        match channel {
+            Channel::Whatsapp => &self.whatsapp,
+            Channel::Instagram => &self.instagram,
+            Channel::Messenger => &self.messenger,
+            Channel::Webchat => &self.webchat,
+        }
+    }
+}
+
+/// Steps must be in time order, at least a minute apart, and at most 5.
+pub(super) fn validate(f: &FollowupsConfig, v: &mut Validator) {
+    for channel in Channel::ALL {
+        let steps = &f.ladder(*channel).steps;
+        let key = format!("followups.{channel}.steps");
+        if steps.len() > 5 {
+            v.error(
+                &key,
+                "has more than 5 steps; a ladder that long reads as spam",
+            );
+        }
+        for (i, pair) in steps.windows(2).enumerate() {
+            if pair[1].after < pair[0].after + Duration::from_secs(60) {
+                v.error(
+                    &format!("{key}[{}].after", i + 1),
+                    "must be at least 1m after the step before it",
+                );
+            }
+        }
+        if steps
+            .first()
+            .is_some_and(|s| s.after < Duration::from_secs(60))
+        {
+            v.error(&format!("{key}[0].after"), "must be at least 1m");
+        }
+    }
+}

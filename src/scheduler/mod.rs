@@ -1,0 +1,217 @@
+//! Follow-ups on silence: the worker that turns due ladder steps into
+//! messages, or skips them with a reason.
+//!
+//! The ladder is scheduled with each reply (see `agent::turn`) and cancelled
+//! by the lead's next message or a takeover (see `store::jobs`). A tick
+//! claims what is due at `now` — read through an index on `due_at`, so its
+//! cost does not grow with future jobs — and for each step decides, in code:
+//! skip (the lead is closed, disqualified, handed off or paused; the
+//! platform's 24 h window has closed) or send the step's template. Time is
+//! always passed in: `setter tick --now`, tests and evals move it by hand.
+
+use crate::config::{Loaded, StepKind};
+use crate::lead::{Channel, Stage};
+use crate::prompts::Prompts;
+use crate::store::{self, JobRow, Store};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Meta's standard messaging window: free-form messages only within 24 h of
+/// the lead's last message (docs/channels.md §7).
+const WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// A claim's lease: a worker that dies mid-step frees the job after this.
+const LEASE_MS: i64 = 60_000;
+/// Jobs handled per tick round.
+const BATCH: i64 = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Prompt(#[from] crate::prompts::Error),
+}
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TickReport {
+    pub sent: usize,
+    /// (job id, why) for each skipped step.
+    pub skipped: Vec<(i64, String)>,
+}
+
+/// What to do with a due step.
+#[derive(Debug, Clone, PartialEq)]
+enum Decision {
+    Send(String),
+    Skip(String),
+}
+
+/// The follow-up worker; cheap to clone.
+#[derive(Clone)]
+pub struct Scheduler {
+    store: Store,
+    prompts: Arc<Prompts>,
+    loaded: Arc<Loaded>,
+}
+
+impl Scheduler {
+    pub fn new(store: Store, prompts: Arc<Prompts>, loaded: Arc<Loaded>) -> Scheduler {
+        Scheduler {
+            store,
+            prompts,
+            loaded,
+        }
+    }
+
+    /// Handles every step due at `now`, once.
+    pub async fn tick(&self, now: i64) -> Result<TickReport, Error> {
+        let mut report = TickReport::default();
+        loop {
+            let jobs = self.store.claim_due_jobs(now, LEASE_MS, BATCH).await?;
+            if jobs.is_empty() {
+                return Ok(report);
+            }
+            for job in &jobs {
+                match self.decide(job, now)? {
+                    Decision::Send(text) => {
+                        if self.store.finish_job_sent(job, &text, now).await? {
+                            report.sent += 1;
+                        }
+                    }
+                    Decision::Skip(why) => {
+                        tracing::info!(lead_id = %job.lead_id, step = job.step, reason = %why, "follow-up skipped");
+                        self.store.finish_job_skipped(job.id, &why, now).await?;
+                        report.skipped.push((job.id, why));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs ticks until `cancel`, waking `sent` when messages were queued.
+    pub async fn run(
+        self,
+        clock: crate::clock::SharedClock,
+        cancel: tokio_util::sync::CancellationToken,
+        sent: Arc<tokio::sync::Notify>,
+    ) {
+        loop {
+            let now = clock.now_ms();
+            match self.tick(now).await {
+                Ok(r) if r.sent > 0 => sent.notify_one(),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "follow-up tick failed"),
+            }
+            let next = self.store.next_job_due().await.ok().flatten();
+            let wait = next.map_or(30_000, |due| (due - clock.now_ms()).clamp(50, 30_000));
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+                _ = cancel.cancelled() => return,
+            }
+        }
+    }
+
+    /// Skip or send, decided in code; see the module docs.
+    fn decide(&self, job: &JobRow, now: i64) -> Result<Decision, Error> {
+        if matches!(
+            job.stage,
+            Stage::Disqualified | Stage::HandedOff | Stage::Closed
+        ) {
+            return Ok(Decision::Skip(format!("the lead is {}", job.stage)));
+        }
+        if job.paused_until.is_some_and(|until| until > now) {
+            return Ok(Decision::Skip("a human has the conversation".into()));
+        }
+        let last = job.last_inbound_at.unwrap_or(job.due_at);
+        if job.channel.has_sender() && now > last + WINDOW_MS {
+            return Ok(Decision::Skip(window_closed(job.channel)));
+        }
+        let kind = match job.kind.as_str() {
+            "soft" => StepKind::Soft,
+            "value" => StepKind::Value,
+            _ => StepKind::Exit,
+        };
+        let first_name = job
+            .lead_name
+            .as_deref()
+            .and_then(|n| n.split_whitespace().next());
+        let ctx = context(&self.loaded.config, first_name, job.step, kind);
+        let text = self.prompts.render(kind.template(), ctx)?;
+        let text = text.trim();
+        if asks_if_still_interested(text) {
+            return Ok(Decision::Skip(format!(
+                "{} asks \"are you still interested?\", the follow-up that makes leads disengage; reword it",
+                kind.template()
+            )));
+        }
+        Ok(Decision::Send(text.to_string()))
+    }
+}
+
+/// What `followup_<kind>.j2` sees (also rendered by `setter check`).
+pub fn context(
+    config: &crate::config::Config,
+    lead_name: Option<&str>,
+    step: i64,
+    kind: StepKind,
+) -> serde_json::Value {
+    json!({
+        "lead_name": lead_name,
+        "offer": config.offer,
+        "persona": config.persona,
+        "step": step,
+        "kind": kind.as_str(),
+    })
+}
+
+fn window_closed(channel: Channel) -> String {
+    match channel {
+        Channel::Whatsapp => "outside WhatsApp's 24 h window: free-form text would fail with 131047, \
+                             and no approved template is configured"
+            .into(),
+        _ => format!(
+            "outside {channel}'s 24 h messaging window: only a human may answer now (HUMAN_AGENT tag)"
+        ),
+    }
+}
+
+/// "Are you still interested?" and its kin in en/es/pt/fr/de: the seed's
+/// worst follow-up, refused in code whatever a template says.
+pub fn asks_if_still_interested(text: &str) -> bool {
+    let t = text.to_lowercase();
+    [
+        "still interested",
+        "sigues interesad",
+        "sigue interesad",
+        "ainda está interessad",
+        "ainda tem interesse",
+        "toujours intéressé",
+        "encore intéressé",
+        "noch interessiert",
+    ]
+    .iter()
+    .any(|p| t.contains(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::asks_if_still_interested;
+
+    #[test]
+    fn the_worst_follow_up_is_caught_in_five_languages() {
+        for text in [
+            "Hey, are you still interested?",
+            "¿Sigues interesado en el programa?",
+            "Você ainda está interessada?",
+            "Êtes-vous toujours intéressé ?",
+            "Sind Sie noch interessiert?",
+        ] {
+            assert!(asks_if_still_interested(text), "{text}");
+        }
+        assert!(!asks_if_still_interested(
+            "Didn't want this to slip through the cracks."
+        ));
+    }
+}
