@@ -16,6 +16,7 @@
 //! - [`channels`] — Meta webhook parsing, signatures, the send APIs.
 //! - [`pipeline`] — `setter serve`'s accept → per-lead queue → turn → outbox → send.
 //! - [`server`]  — axum routes: webhooks, web chat, `/api`, `/healthz`, `/metrics`.
+//! - [`handoff`]  — the packet a closer reads instead of re-asking the lead.
 //! - [`scheduler`] — follow-ups on silence: due ladder steps sent or skipped with a reason.
 //! - [`metrics`] — Prometheus metrics.
 //! - [`cli`]     — the `setter` command line.
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod eval;
+pub mod handoff;
 pub mod lead;
 pub mod llm;
 pub mod metrics;

@@ -5,6 +5,7 @@ mod chat;
 mod eval;
 mod exit;
 mod followups;
+mod handoff;
 mod init;
 mod leads;
 mod model;
@@ -65,6 +66,9 @@ pub enum Command {
     /// List or cancel follow-ups.
     #[command(subcommand)]
     Followups(followups::FollowupsCommand),
+    /// The handoff packet a closer receives (`handoff packet ID`).
+    #[command(subcommand)]
+    Handoff(handoff::HandoffCommand),
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
@@ -95,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(cli.config.as_deref(), args).await,
         Command::Tick(args) => followups::tick(cli.config.as_deref(), args).await,
         Command::Followups(cmd) => followups::run(cli.config.as_deref(), cmd).await,
+        Command::Handoff(cmd) => handoff::run(cli.config.as_deref(), cmd).await,
     }
 }
 
