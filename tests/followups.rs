@@ -257,3 +257,65 @@ fn tick_refuses_a_time_it_cannot_read() {
     assert_eq!(code, 2);
     assert!(err.contains("is not an RFC 3339 time"), "{err}");
 }
+
+#[tokio::test]
+async fn an_opt_out_is_acknowledged_once_and_ends_follow_ups_for_good() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "15550105").await;
+    say(&agent, &lead, "hi, we are a roofing company", T0).await;
+    let calls_before = stub.requests().len();
+    let answer = |text: &str, at| Inbound {
+        text: text.into(),
+        external_id: None,
+        at,
+    };
+    let ack = match agent
+        .converse(&lead, answer("No me escribas más, gracias", T0 + MIN), None)
+        .await
+        .unwrap()
+    {
+        setter::agent::Answer::Replied(r) => r.reply,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        ack,
+        "Entendido, no te escribiremos más. Si cambias de idea, escríbenos aquí."
+    );
+    assert_eq!(
+        stub.requests().len(),
+        calls_before + 1,
+        "extraction only: the acknowledgment is not the model's"
+    );
+    let states: Vec<(String, Option<String>)> = agent
+        .store()
+        .jobs(Some(&lead.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.state, j.reason))
+        .collect();
+    assert_eq!(states.len(), 2, "no new ladder");
+    assert!(states.iter().all(|(s, _)| s == "cancelled"), "{states:?}");
+    let lead_now = agent.store().lead_by_id(&lead.id).await.unwrap();
+    assert!(lead_now.opted_out_at.is_some());
+    // "stop" again: silence, not a second acknowledgment.
+    let again = agent
+        .converse(&lead, answer("STOP", T0 + 2 * MIN), None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, setter::agent::Answer::Scored(_)),
+        "{again:?}"
+    );
+    // The lead writes again of their own accord: answered, but never followed up.
+    say(&agent, &lead, "actually, what does it cost?", T0 + HOUR).await;
+    assert_eq!(agent.store().jobs(Some(&lead.id)).await.unwrap().len(), 2);
+    assert_eq!(
+        scheduler(&agent).tick(T0 + 30 * HOUR).await.unwrap().sent,
+        0
+    );
+    let (_, shown, _) = common::setter_in(env.dir.path(), &["leads", "show", &lead.id]);
+    assert!(shown.contains("opted out"), "{shown}");
+}

@@ -18,6 +18,7 @@ pub mod extract;
 pub mod grounding;
 pub mod guard;
 pub mod language;
+mod optout;
 pub mod plan;
 mod reasons;
 pub mod score;

@@ -2,8 +2,8 @@
 //! persist. Each step is a function below; `run` only sequences them.
 
 use super::{
-    context, evidence, extract, grounding, guard, language, plan, reasons, score, transcript,
-    Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
+    context, evidence, extract, grounding, guard, language, optout, plan, reasons, score,
+    transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
 };
 use crate::lead::{Direction, EvidenceKind, Stage};
 use crate::llm::{tokens, ChatMessage, ChatRequest, Speed, Usage};
@@ -87,10 +87,14 @@ impl Agent {
         let decision = self.decide(&memory, &extracted.extraction);
         laps.lap(&mut times.decide);
         // A human has the conversation: score what the lead said, say nothing.
-        let silent = memory.lead.paused_at(self.clock.now_ms());
-        let reply = match silent {
-            true => None,
-            false => Some(self.reply(&memory, &decision, recorded).await?),
+        // A lead who asks to stop is acknowledged once, in code.
+        let opt_out = memory.pending.iter().any(|m| optout::asks_to_stop(&m.text));
+        let silent = memory.lead.paused_at(self.clock.now_ms())
+            || (opt_out && memory.lead.opted_out_at.is_some());
+        let reply = match (silent, opt_out) {
+            (true, _) => None,
+            (false, true) => Some(self.opt_out_reply(&memory)),
+            (false, false) => Some(self.reply(&memory, &decision, recorded).await?),
         };
         laps.lap(&mut times.reply);
         let mut usage = extracted.usage;
@@ -98,7 +102,11 @@ impl Agent {
             usage += r.usage;
         }
         let reasons = self.reasons(&memory, &decision);
-        let commit = self.commit(&memory, &decision, reply.as_ref(), &reasons, usage, started);
+        let mut commit = self.commit(&memory, &decision, reply.as_ref(), &reasons, usage, started);
+        if opt_out || memory.lead.opted_out_at.is_some() {
+            commit.opt_out = opt_out;
+            commit.followups.clear(); // never again, even after a later reply
+        }
         let saved = self.store.commit_turn(&commit).await?;
         laps.lap(&mut times.persist);
         let (reply_id, outbox_id) = match saved {
@@ -291,6 +299,19 @@ impl Agent {
         })
     }
 
+    /// The one acknowledgment of an opt-out: no model call, no question.
+    fn opt_out_reply(&self, memory: &Memory) -> Reply {
+        let language = language::detect(&transcript::pending_text(memory));
+        Reply {
+            guarded: guard::Guarded {
+                text: optout::acknowledgment(language).to_string(),
+                fired: Some("opt_out".into()),
+            },
+            usage: Usage::default(),
+            speed: None,
+        }
+    }
+
     /// Stable instructions first, the conversation, then this turn's task:
     /// only the tail changes between turns, so a local model re-evaluates
     /// little more than the new messages.
@@ -375,6 +396,7 @@ impl Agent {
             at: newest.at,
             now: self.clock.now_ms(),
             followups: self.ladder(memory.lead.channel, d, newest.at),
+            opt_out: false,
         }
     }
 

@@ -124,6 +124,15 @@ fn identity(lead: &crate::store::Lead) -> String {
     out.push_str(&line("name", &lead.name));
     out.push_str(&line("source", &lead.source));
     out.push_str(&line("account", &lead.account_id));
+    if let Some(at) = lead
+        .opted_out_at
+        .and_then(chrono::DateTime::from_timestamp_millis)
+    {
+        let day = at.format("%Y-%m-%d %H:%M UTC");
+        out.push_str(&format!(
+            "  contact  opted out {day}: no follow-ups, ever\n"
+        ));
+    }
     if lead.paused_at(now_ms()) {
         let until = lead
             .paused_until

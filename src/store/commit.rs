@@ -45,6 +45,8 @@ pub struct TurnCommit {
     pub now: i64,
     /// The follow-up ladder to (re)start if the reply is stored.
     pub followups: Vec<super::PlannedStep>,
+    /// The lead asked to stop: record it and cancel follow-ups for good.
+    pub opt_out: bool,
 }
 
 /// Whether a turn was stored.
@@ -92,7 +94,15 @@ impl Store {
             _ => None,
         };
         insert_results(&mut tx, c).await?;
-        if reply_id.is_some() && !c.followups.is_empty() {
+        if c.opt_out {
+            sqlx::query("UPDATE leads SET opted_out_at = COALESCE(opted_out_at, ?) WHERE id = ?")
+                .bind(c.now)
+                .bind(&c.lead_id)
+                .execute(&mut *tx)
+                .await?;
+            super::jobs::cancel_pending_jobs(&mut tx, &c.lead_id, "the lead opted out", c.now)
+                .await?;
+        } else if reply_id.is_some() && !c.followups.is_empty() {
             super::jobs::schedule(&mut tx, &c.lead_id, c.turn, &c.followups, c.now).await?;
         }
         let inserted = insert_turn(&mut tx, c, reply_id).await;

@@ -25,7 +25,7 @@ pub struct LeadSummary {
 
 const LEAD_COLUMNS: &str =
     "id, channel, external_id, name, source, first_message, stage, created_at, \
-     account_id, paused_until, paused_reason, last_inbound_at";
+     account_id, paused_until, paused_reason, last_inbound_at, opted_out_at";
 
 fn lead_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Lead> {
     Ok(Lead {
@@ -41,6 +41,7 @@ fn lead_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Lead> {
         paused_until: row.try_get("paused_until")?,
         paused_reason: row.try_get("paused_reason")?,
         last_inbound_at: row.try_get("last_inbound_at")?,
+        opted_out_at: row.try_get("opted_out_at")?,
     })
 }
 

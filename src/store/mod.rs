@@ -72,6 +72,9 @@ pub struct Lead {
     pub paused_reason: Option<String>,
     /// The lead's newest message: messaging windows count from it.
     pub last_inbound_at: Option<i64>,
+    /// When the lead asked to stop hearing from the business: no follow-up
+    /// is ever scheduled for them again.
+    pub opted_out_at: Option<i64>,
 }
 
 impl Lead {

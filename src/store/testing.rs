@@ -60,5 +60,6 @@ pub(crate) fn sample_commit(lead: &Lead, turn: i64, inbound: i64, at: i64) -> Tu
         at,
         now: at,
         followups: vec![],
+        opt_out: false,
     }
 }
