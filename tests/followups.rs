@@ -178,7 +178,7 @@ async fn outside_the_window_steps_are_skipped_with_the_reason() {
     assert_eq!(report.sent, 0);
     assert_eq!(report.skipped.len(), 3);
     assert!(
-        report.skipped[0]
+        report.skipped[2]
             .1
             .contains("outside instagram's 24 h messaging window"),
         "{:?}",
@@ -193,10 +193,10 @@ async fn outside_the_window_steps_are_skipped_with_the_reason() {
         "{:?}",
         report.skipped
     );
-    // Web chat has no platform window.
+    // Web chat has no platform window (the latest due step goes out).
     let web = lead_on(&agent, Channel::Webchat, "web-window").await;
     say(&agent, &web, "hello", T0).await;
-    assert_eq!(s.tick(T0 + 25 * HOUR).await.unwrap().sent, 2);
+    assert_eq!(s.tick(T0 + 25 * HOUR).await.unwrap().sent, 1);
 }
 
 #[tokio::test]
@@ -318,4 +318,52 @@ async fn an_opt_out_is_acknowledged_once_and_ends_follow_ups_for_good() {
     );
     let (_, shown, _) = common::setter_in(env.dir.path(), &["leads", "show", &lead.id]);
     assert!(shown.contains("opted out"), "{shown}");
+}
+
+#[tokio::test]
+async fn outside_the_whatsapp_window_a_step_becomes_the_approved_template() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |c| {
+        c.followups.whatsapp.template = Some(setter::config::Template {
+            name: "checking_in".into(),
+            language: "en_US".into(),
+            params: vec!["{lead_name}".into()],
+        });
+    });
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "15550106").await;
+    say(&agent, &lead, "hello", T0).await;
+    let s = scheduler(&agent);
+    assert_eq!(
+        s.tick(T0 + HOUR).await.unwrap().sent,
+        1,
+        "inside the window: text"
+    );
+    assert_eq!(
+        s.tick(T0 + 25 * HOUR).await.unwrap().sent,
+        1,
+        "outside: the template"
+    );
+    let outbox = agent.store().outbox(&lead.id).await.unwrap();
+    assert_eq!(outbox[1].payload, None);
+    assert_eq!(
+        outbox[2].payload,
+        Some(serde_json::json!({"type": "template", "template": {
+            "name": "checking_in", "language": {"code": "en_US"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "Test"}]}]}}))
+    );
+    assert_eq!(outbox[2].text, "[WhatsApp template checking_in]");
+}
+
+#[tokio::test]
+async fn steps_due_together_after_an_outage_send_only_the_latest() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let agent = env.agent().await;
+    let web = lead_on(&agent, Channel::Webchat, "outage").await;
+    say(&agent, &web, "hello", T0).await;
+    let report = scheduler(&agent).tick(T0 + 25 * HOUR).await.unwrap();
+    assert_eq!(report.sent, 1);
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].1, "a later step was due at the same time");
 }

@@ -144,8 +144,11 @@ impl Sender {
             c.graph_base_url.trim_end_matches('/'),
             c.api_version
         );
-        let body = match self.channel {
-            Channel::Whatsapp => {
+        let body = match (self.channel, &row.payload) {
+            (Channel::Whatsapp, Some(p)) => {
+                whatsapp::payload_request(&row.recipient, p, &row.idempotency_key)
+            }
+            (Channel::Whatsapp, None) => {
                 whatsapp::text_request(&row.recipient, &row.text, &row.idempotency_key)
             }
             _ => messenger::text_request(&row.recipient, &row.text),

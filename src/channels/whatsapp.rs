@@ -189,6 +189,20 @@ fn status(s: &Value, ctx: &Context) -> Option<Event> {
     }))
 }
 
+/// The body of a template message (`payload` is `{"type": "template", …}`).
+pub(super) fn payload_request(to: &str, payload: &Value, key: &str) -> Value {
+    let mut body = json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "biz_opaque_callback_data": key,
+    });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), payload.as_object()) {
+        body.extend(extra.clone());
+    }
+    body
+}
+
 /// The body of a text message to `to` (digits, no `+` needed).
 /// `biz_opaque_callback_data` carries Setter's key back in statuses.
 pub(super) fn text_request(to: &str, text: &str, key: &str) -> Value {
@@ -200,4 +214,21 @@ pub(super) fn text_request(to: &str, text: &str, key: &str) -> Value {
         "text": { "preview_url": false, "body": text },
         "biz_opaque_callback_data": key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::payload_request;
+    use serde_json::json;
+
+    #[test]
+    fn a_template_payload_becomes_a_template_message() {
+        let payload = json!({"type": "template", "template": {"name": "checking_in", "language": {"code": "en_US"}}});
+        assert_eq!(
+            payload_request("15550001", &payload, "followup:l:1:2"),
+            json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "15550001",
+                   "biz_opaque_callback_data": "followup:l:1:2", "type": "template",
+                   "template": {"name": "checking_in", "language": {"code": "en_US"}}})
+        );
+    }
 }

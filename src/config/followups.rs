@@ -52,6 +52,24 @@ pub struct Step {
 #[serde(deny_unknown_fields)]
 pub struct Ladder {
     pub steps: Vec<Step>,
+    /// WhatsApp only: the approved template a step becomes outside the 24 h
+    /// window (free-form text there fails with 131047). Without it the step
+    /// is skipped, with that reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+}
+
+/// An approved WhatsApp message template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub name: String,
+    /// The template's language code, e.g. "en_US".
+    pub language: String,
+    /// Body parameters in order; `{lead_name}` is replaced by the lead's
+    /// first name (or "there").
+    #[serde(default)]
+    pub params: Vec<String>,
 }
 
 /// `[followups]`: a ladder per channel.
@@ -75,6 +93,7 @@ fn ladder(steps: &[(u64, StepKind)]) -> Ladder {
                 kind,
             })
             .collect(),
+        template: None,
     }
 }
 
@@ -130,6 +149,17 @@ pub(super) fn validate(f: &FollowupsConfig, v: &mut Validator) {
             .is_some_and(|s| s.after < Duration::from_secs(60))
         {
             v.error(&format!("{key}[0].after"), "must be at least 1m");
+        }
+        match (&f.ladder(*channel).template, channel) {
+            (Some(t), Channel::Whatsapp) => {
+                v.non_empty("followups.whatsapp.template.name", &t.name);
+                v.non_empty("followups.whatsapp.template.language", &t.language);
+            }
+            (Some(_), _) => v.error(
+                &format!("followups.{channel}.template"),
+                "templates exist only on WhatsApp; Instagram and Messenger allow nothing automated outside the window",
+            ),
+            (None, _) => {}
         }
     }
 }

@@ -11,7 +11,7 @@ mod frameworks;
 mod scoring;
 mod serve;
 
-pub use followups::{FollowupsConfig, Ladder, Step, StepKind};
+pub use followups::{FollowupsConfig, Ladder, Step, StepKind, Template};
 pub use frameworks::{Framework, Slot, SlotKind, SlotRole};
 pub use scoring::{NextActions, ScoringConfig, SignalWeights};
 pub use serve::{ChannelsConfig, MetaChannel, ServeConfig, TakeoverConfig, WebchatConfig};

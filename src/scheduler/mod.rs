@@ -44,7 +44,9 @@ pub struct TickReport {
 /// What to do with a due step.
 #[derive(Debug, Clone, PartialEq)]
 enum Decision {
-    Send(String),
+    /// The words for the transcript, and the send body's part when the
+    /// message is not plain text (a WhatsApp template).
+    Send(String, Option<serde_json::Value>),
     Skip(String),
 }
 
@@ -74,9 +76,19 @@ impl Scheduler {
                 return Ok(report);
             }
             for job in &jobs {
-                match self.decide(job, now)? {
-                    Decision::Send(text) => {
-                        if self.store.finish_job_sent(job, &text, now).await? {
+                // Several steps of one lead due at once (Setter was down):
+                // only the latest goes out.
+                let later = jobs
+                    .iter()
+                    .any(|j| j.lead_id == job.lead_id && j.epoch == job.epoch && j.step > job.step);
+                let decision = match later {
+                    true => Decision::Skip("a later step was due at the same time".into()),
+                    false => self.decide(job, now)?,
+                };
+                match decision {
+                    Decision::Send(text, payload) => {
+                        let payload = payload.as_ref();
+                        if self.store.finish_job_sent(job, &text, payload, now).await? {
                             report.sent += 1;
                         }
                     }
@@ -125,18 +137,28 @@ impl Scheduler {
             return Ok(Decision::Skip("a human has the conversation".into()));
         }
         let last = job.last_inbound_at.unwrap_or(job.due_at);
+        let first_name = job
+            .lead_name
+            .as_deref()
+            .and_then(|n| n.split_whitespace().next());
         if job.channel.has_sender() && now > last + WINDOW_MS {
-            return Ok(Decision::Skip(window_closed(job.channel)));
+            let template = self
+                .loaded
+                .config
+                .followups
+                .ladder(job.channel)
+                .template
+                .as_ref();
+            return Ok(match (job.channel, template) {
+                (Channel::Whatsapp, Some(t)) => template_message(t, first_name),
+                _ => Decision::Skip(window_closed(job.channel)),
+            });
         }
         let kind = match job.kind.as_str() {
             "soft" => StepKind::Soft,
             "value" => StepKind::Value,
             _ => StepKind::Exit,
         };
-        let first_name = job
-            .lead_name
-            .as_deref()
-            .and_then(|n| n.split_whitespace().next());
         let ctx = context(&self.loaded.config, first_name, job.step, kind);
         let text = self.prompts.render(kind.template(), ctx)?;
         let text = text.trim();
@@ -146,8 +168,26 @@ impl Scheduler {
                 kind.template()
             )));
         }
-        Ok(Decision::Send(text.to_string()))
+        Ok(Decision::Send(text.to_string(), None))
     }
+}
+
+/// An approved WhatsApp template, the only message allowed outside the window.
+fn template_message(t: &crate::config::Template, first_name: Option<&str>) -> Decision {
+    let name = first_name.unwrap_or("there");
+    let params: Vec<serde_json::Value> = t
+        .params
+        .iter()
+        .map(|p| json!({"type": "text", "text": p.replace("{lead_name}", name)}))
+        .collect();
+    let mut template = json!({"name": t.name, "language": {"code": t.language}});
+    if !params.is_empty() {
+        template["components"] = json!([{"type": "body", "parameters": params}]);
+    }
+    Decision::Send(
+        format!("[WhatsApp template {}]", t.name),
+        Some(json!({"type": "template", "template": template})),
+    )
 }
 
 /// What `followup_<kind>.j2` sees (also rendered by `setter check`).

@@ -101,7 +101,13 @@ impl Store {
     /// Sends a claimed job's `text`: the bot's message, its outbox row (when a
     /// sender delivers it) and the job's state, in one transaction. `false`
     /// when the job is no longer claimed (the lead wrote meanwhile).
-    pub async fn finish_job_sent(&self, job: &JobRow, text: &str, now: i64) -> Result<bool> {
+    pub async fn finish_job_sent(
+        &self,
+        job: &JobRow,
+        text: &str,
+        payload: Option<&serde_json::Value>,
+        now: i64,
+    ) -> Result<bool> {
         let mut tx = self.write_tx().await?;
         let state: Option<String> = sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?")
             .bind(job.id)
@@ -122,8 +128,8 @@ impl Store {
         if job.channel.has_sender() {
             sqlx::query(
                 "INSERT INTO outbox (lead_id, message_id, channel, idempotency_key, state, next_attempt_at,
-                                     created_at, updated_at)
-                 VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                                     created_at, updated_at, payload)
+                 VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
             )
             .bind(&job.lead_id)
             .bind(message_id)
@@ -132,6 +138,7 @@ impl Store {
             .bind(now)
             .bind(now)
             .bind(now)
+            .bind(payload.map(|p| p.to_string()))
             .execute(&mut *tx)
             .await?;
         }

@@ -32,6 +32,8 @@ pub struct OutboxRow {
     pub platform_id: Option<String>,
     pub error_code: Option<i64>,
     pub error_text: Option<String>,
+    /// Not plain text: the send body's type-specific part (a WhatsApp template).
+    pub payload: Option<serde_json::Value>,
 }
 
 /// Why a send did not succeed, as recorded on the row.
@@ -43,7 +45,7 @@ pub struct SendFailure {
 }
 
 const ROW_COLUMNS: &str = "o.id, o.lead_id, o.channel, l.external_id AS recipient, l.account_id,
-    m.text, o.idempotency_key, o.attempts, o.state, o.platform_id, o.error_code, o.error_text";
+    m.text, o.idempotency_key, o.attempts, o.state, o.platform_id, o.error_code, o.error_text, o.payload";
 
 fn row_from(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxRow> {
     Ok(OutboxRow {
@@ -59,6 +61,13 @@ fn row_from(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxRow> {
         platform_id: r.try_get("platform_id")?,
         error_code: r.try_get("error_code")?,
         error_text: r.try_get("error_text")?,
+        payload: r
+            .try_get::<Option<String>, _>("payload")?
+            .map(|p| {
+                serde_json::from_str(&p)
+                    .map_err(|e| super::Error::Corrupt(format!("outbox payload: {e}")))
+            })
+            .transpose()?,
     })
 }
 
