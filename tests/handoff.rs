@@ -131,3 +131,192 @@ async fn setter_handoff_packet_prints_json_and_markdown() {
     assert_eq!(v["lead"]["id"], lead.id.as_str());
     assert_eq!(v["budget"], Value::Null);
 }
+
+/// A loopback receiver: answers each POST from `statuses` (then 200) and
+/// keeps (signature ok?, idempotency key) per request.
+async fn receiver(
+    statuses: Vec<u16>,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(bool, String)>>>,
+) {
+    use axum::{
+        body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post, Router,
+    };
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<(bool, String)>>>;
+    let seen: Seen = Default::default();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from(
+        statuses,
+    )));
+    let app = Router::new()
+        .route(
+            "/hook",
+            post(
+                |State((seen, queue)): State<(
+                    Seen,
+                    std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<u16>>>,
+                )>,
+                 headers: HeaderMap,
+                 body: Bytes| async move {
+                    let header = |k: &str| {
+                        headers
+                            .get(k)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_string()
+                    };
+                    let ok = header("x-setter-signature")
+                        == setter::channels::signature::sign("hook-secret", &body);
+                    seen.lock().unwrap().push((ok, header("idempotency-key")));
+                    let status = queue.lock().unwrap().pop_front().unwrap_or(200);
+                    StatusCode::from_u16(status).unwrap()
+                },
+            ),
+        )
+        .with_state((seen.clone(), queue));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn a_handoff_is_delivered_once_signed_through_a_receivers_outage() {
+    let stub = Stub::start().await;
+    let (url, seen) = receiver(vec![500, 503]).await;
+    let drop_dir = tempfile::tempdir().unwrap();
+    std::env::set_var("SETTER_TEST_HOOK_SECRET", "hook-secret");
+    let dir = drop_dir.path().to_str().unwrap().to_string();
+    let env = Env::new(&stub, |c| {
+        c.handoff.webhook_url = url.clone();
+        c.handoff.webhook_secret_env = "SETTER_TEST_HOOK_SECRET".into();
+        c.handoff.directory = dir.clone();
+    });
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550202").await;
+    say(&agent, &lead, "hi, I run a roofing company", 0).await;
+    let (store, loaded, prompts) = (agent.store(), agent.loaded(), agent.prompts());
+    let http = reqwest::Client::new();
+    let now = 1_000_000;
+    let first =
+        setter::handoff::hand_off(store, prompts, loaded, &lead.id, "operator", "test", now)
+            .await
+            .unwrap();
+    let setter::store::Handoff::Created(id) = first else {
+        panic!("{first:?}")
+    };
+    // Never twice.
+    let again = setter::handoff::hand_off(store, prompts, loaded, &lead.id, "hot", "test", now)
+        .await
+        .unwrap();
+    assert_eq!(again, setter::store::Handoff::AlreadyHandedOff(id.clone()));
+    // The receiver is down twice, then up: one delivery, three signed tries, one key.
+    assert_eq!(
+        setter::handoff::deliver_due(store, loaded, &http, now)
+            .await
+            .unwrap(),
+        1,
+        "the file"
+    );
+    assert_eq!(
+        setter::handoff::deliver_due(store, loaded, &http, now + 1_500)
+            .await
+            .unwrap(),
+        0,
+        "backing off"
+    );
+    assert_eq!(
+        setter::handoff::deliver_due(store, loaded, &http, now + 2_500)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        setter::handoff::deliver_due(store, loaded, &http, now + 10_000)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        setter::handoff::deliver_due(store, loaded, &http, now + 100_000)
+            .await
+            .unwrap(),
+        0
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert!(seen.iter().all(|(ok, key)| *ok && *key == id), "{seen:?}");
+    // The file drop has both renderings.
+    let json: Value = serde_json::from_str(
+        &std::fs::read_to_string(drop_dir.path().join(format!("{id}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["lead"]["id"], lead.id.as_str());
+    assert!(
+        std::fs::read_to_string(drop_dir.path().join(format!("{id}.md")))
+            .unwrap()
+            .starts_with("# Handoff")
+    );
+    // The lead is the closer's now: stage, and the bot stays silent.
+    let memory = store.memory(&lead.id).await.unwrap();
+    assert_eq!(memory.lead.stage, setter::lead::Stage::HandedOff);
+    let inbound = setter::agent::Inbound {
+        text: "hello?".into(),
+        external_id: None,
+        at: now + 200_000,
+    };
+    let answer = agent.converse(&lead, inbound, None).await.unwrap();
+    assert!(
+        matches!(answer, setter::agent::Answer::Scored(_)),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_delivery_that_keeps_failing_is_dead_lettered_and_can_be_retried() {
+    let stub = Stub::start().await;
+    let (url, seen) = receiver(vec![500, 500, 500]).await;
+    let env = Env::new(&stub, |c| {
+        c.handoff.webhook_url = url.clone();
+        c.handoff.max_attempts = 2;
+    });
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550203").await;
+    say(&agent, &lead, "hello", 0).await;
+    let (store, loaded, prompts) = (agent.store(), agent.loaded(), agent.prompts());
+    let http = reqwest::Client::new();
+    setter::handoff::hand_off(store, prompts, loaded, &lead.id, "operator", "test", 0)
+        .await
+        .unwrap();
+    setter::handoff::deliver_due(store, loaded, &http, 10)
+        .await
+        .unwrap();
+    setter::handoff::deliver_due(store, loaded, &http, 100_000)
+        .await
+        .unwrap();
+    let rows = store.handoffs().await.unwrap();
+    let d = &rows[0].deliveries[0];
+    assert_eq!((d.state.as_str(), d.attempts), ("dead", 2));
+    assert!(
+        d.last_error.as_deref().unwrap().contains("HTTP 500"),
+        "{d:?}"
+    );
+    assert_eq!(
+        store
+            .retry_handoff(&rows[0].id[..8], 200_000)
+            .await
+            .unwrap(),
+        1
+    );
+    // The third try still fails (500), the fourth is answered 200.
+    setter::handoff::deliver_due(store, loaded, &http, 200_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        setter::handoff::deliver_due(store, loaded, &http, 300_000)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(seen.lock().unwrap().len(), 4);
+}

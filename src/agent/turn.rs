@@ -89,7 +89,9 @@ impl Agent {
         // A human has the conversation: score what the lead said, say nothing.
         // A lead who asks to stop is acknowledged once, in code.
         let opt_out = memory.pending.iter().any(|m| optout::asks_to_stop(&m.text));
+        // A lead handed to a closer is the closer's: the bot stops qualifying.
         let silent = memory.lead.paused_at(self.clock.now_ms())
+            || memory.lead.stage == Stage::HandedOff
             || (opt_out && memory.lead.opted_out_at.is_some());
         let reply = match (silent, opt_out) {
             (true, _) => None,

@@ -46,9 +46,12 @@ pub async fn tick(config: Option<&Path>, args: TickArgs) -> anyhow::Result<ExitC
     let loaded = load_config(config)?;
     let store = open_store(&loaded).await?;
     let prompts = Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir)))?;
-    let scheduler = Scheduler::new(store, Arc::new(prompts), Arc::new(loaded));
+    let loaded = Arc::new(loaded);
+    let scheduler = Scheduler::new(store.clone(), Arc::new(prompts), loaded.clone());
     let now = args.now.unwrap_or_else(now_ms);
     let report = scheduler.tick(now).await?;
+    let handoffs =
+        crate::handoff::deliver_due(&store, &loaded, &reqwest::Client::new(), now).await?;
     println!(
         "{}: {} follow-up(s) queued to send, {} skipped",
         when(now),
@@ -57,6 +60,9 @@ pub async fn tick(config: Option<&Path>, args: TickArgs) -> anyhow::Result<ExitC
     );
     for (job, why) in &report.skipped {
         println!("  skipped job {job}: {why}");
+    }
+    if handoffs > 0 {
+        println!("{handoffs} handoff delivery(ies) done");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,11 +8,13 @@
 mod checks;
 mod followups;
 mod frameworks;
+mod handoff;
 mod scoring;
 mod serve;
 
 pub use followups::{FollowupsConfig, Ladder, Step, StepKind, Template};
 pub use frameworks::{Framework, Slot, SlotKind, SlotRole};
+pub use handoff::HandoffConfig;
 pub use scoring::{NextActions, ScoringConfig, SignalWeights};
 pub use serve::{ChannelsConfig, MetaChannel, ServeConfig, TakeoverConfig, WebchatConfig};
 
@@ -80,6 +82,9 @@ pub struct Config {
     /// Follow-ups on silence, per channel.
     #[serde(default)]
     pub followups: FollowupsConfig,
+    /// Where handoff packets are delivered.
+    #[serde(default)]
+    pub handoff: HandoffConfig,
     /// Directory of prompt templates overriding the embedded defaults; relative
     /// paths are taken from the config file's directory.
     #[serde(default = "default_prompts_dir")]
@@ -434,6 +439,7 @@ impl Config {
         v.issues.extend(self.scoring.validate());
         serve::validate(&self.serve, &self.channels, &self.takeover, &mut v);
         followups::validate(&self.followups, &mut v);
+        handoff::validate(&self.handoff, &mut v);
         v.issues.extend(checks::values(self));
         (v.issues, v.warnings)
     }

@@ -66,6 +66,22 @@ impl Hooks {
     }
 }
 
+/// Delivers handoff packets as they fall due, until `cancel`.
+async fn deliver_handoffs(agent: Agent, cancel: CancellationToken) {
+    let http = reqwest::Client::new();
+    loop {
+        let now = agent.clock().now_ms();
+        if let Err(e) = crate::handoff::deliver_due(agent.store(), agent.loaded(), &http, now).await
+        {
+            tracing::warn!(error = %e, "handoff delivery round failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = cancel.cancelled() => return,
+        }
+    }
+}
+
 /// Tuning for [`Pipeline::start`].
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -143,6 +159,7 @@ impl Pipeline {
             cancel.clone(),
             hooks.wake_sender.clone(),
         ));
+        tracker.spawn(deliver_handoffs(agent.clone(), cancel.clone()));
         let pipeline = Pipeline {
             writer: accept::Writer::start(agent.store().clone(), agent.clock().clone()),
             agent,

@@ -63,6 +63,45 @@ fn lead_state(result: crate::store::Result<()>, id: &str, paused_until: Option<i
     }
 }
 
+/// The operator hands the lead to a closer (once; see `setter handoff send`).
+pub(super) async fn handoff(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(response) = denied(&state, &headers) {
+        return response;
+    }
+    let agent = state.pipeline.agent();
+    let now = agent.clock().now_ms();
+    let reason = "handed off through the API";
+    let result = crate::handoff::hand_off(
+        agent.store(),
+        agent.prompts(),
+        agent.loaded(),
+        &id,
+        "operator",
+        reason,
+        now,
+    )
+    .await;
+    match result {
+        Ok(crate::store::Handoff::Created(h)) => {
+            Json(json!({ "lead_id": id, "handoff_id": h, "created": true })).into_response()
+        }
+        Ok(crate::store::Handoff::AlreadyHandedOff(h)) => {
+            Json(json!({ "lead_id": id, "handoff_id": h, "created": false })).into_response()
+        }
+        Err(crate::handoff::deliver::Error::Store(crate::store::Error::LeadNotFound(_))) => {
+            error(StatusCode::NOT_FOUND, "no such lead")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, lead_id = %id, "handoff failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "handoff failed")
+        }
+    }
+}
+
 /// The bot answers this lead again from its next message.
 pub(super) async fn resume(
     State(state): State<AppState>,

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/webchat/messages", post(webchat::message))
         .route("/api/leads/{id}/takeover", post(api::takeover))
         .route("/api/leads/{id}/resume", post(api::resume))
+        .route("/api/leads/{id}/handoff", post(api::handoff))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(limit))

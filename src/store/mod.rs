@@ -6,6 +6,7 @@
 //! migrations are embedded in the binary and applied at open.
 
 mod commit;
+mod handoffs;
 mod inbox;
 mod jobs;
 mod leads;
@@ -17,6 +18,7 @@ mod turns;
 pub(crate) mod testing;
 
 pub use commit::{Stale, TurnCommit, TurnSaved};
+pub use handoffs::{DeliveryRow, Handoff, HandoffRow, NewHandoff};
 pub use inbox::{
     Accepted, Batch, Delivery, EchoEvent, Event, InboundEvent, RawWebhook, StatusEvent,
 };
