@@ -320,3 +320,63 @@ async fn a_delivery_that_keeps_failing_is_dead_lettered_and_can_be_retried() {
     );
     assert_eq!(seen.lock().unwrap().len(), 4);
 }
+
+#[tokio::test]
+async fn a_lead_asking_for_a_human_in_spanish_is_handed_off_and_told_what_happens() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |c| c.handoff.auto = true);
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550204").await;
+    say(&agent, &lead, "hola, tengo una clínica dental", 0).await;
+    let calls = stub.requests().len();
+    let r = say(
+        &agent,
+        &lead,
+        "¿Puedo hablar con una persona real, por favor?",
+        60_000,
+    )
+    .await;
+    assert!(
+        r.reply.starts_with("¡Claro! Un especialista te escribirá"),
+        "{}",
+        r.reply
+    );
+    assert!(
+        r.reply
+            .contains("https://cal.example.com/growthpilot/discovery"),
+        "{}",
+        r.reply
+    );
+    assert_eq!(
+        stub.requests().len(),
+        calls + 1,
+        "extraction only: the reply is code's"
+    );
+    let rows = agent.store().handoffs().await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].trigger, "asked_for_human");
+    assert_eq!(
+        agent.store().memory(&lead.id).await.unwrap().lead.stage,
+        setter::lead::Stage::HandedOff
+    );
+}
+
+#[tokio::test]
+async fn a_hot_lead_is_handed_off_once_by_code() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |c| c.handoff.auto = true);
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550205").await;
+    let r = say(
+        &agent,
+        &lead,
+        "I'm the owner of a roofing agency and we get tons of leads from ads. How much is it? Can we book a call?",
+        0,
+    )
+    .await;
+    assert_eq!(r.tier, setter::lead::Tier::Hot, "{:?}", r.reasons);
+    let rows = agent.store().handoffs().await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].trigger, "hot");
+    assert!(rows[0].reason.starts_with("tier hot"), "{}", rows[0].reason);
+}

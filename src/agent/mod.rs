@@ -17,6 +17,7 @@ mod evidence;
 pub mod extract;
 pub mod grounding;
 pub mod guard;
+mod human;
 pub mod language;
 mod optout;
 pub mod plan;

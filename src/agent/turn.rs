@@ -2,7 +2,7 @@
 //! persist. Each step is a function below; `run` only sequences them.
 
 use super::{
-    context, evidence, extract, grounding, guard, language, optout, plan, reasons, score,
+    context, evidence, extract, grounding, guard, human, language, optout, plan, reasons, score,
     transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
 };
 use crate::lead::{Direction, EvidenceKind, Stage};
@@ -93,10 +93,16 @@ impl Agent {
         let silent = memory.lead.paused_at(self.clock.now_ms())
             || memory.lead.stage == Stage::HandedOff
             || (opt_out && memory.lead.opted_out_at.is_some());
-        let reply = match (silent, opt_out) {
-            (true, _) => None,
-            (false, true) => Some(self.opt_out_reply(&memory)),
-            (false, false) => Some(self.reply(&memory, &decision, recorded).await?),
+        let wants_human = self.loaded.config.handoff.auto
+            && memory
+                .pending
+                .iter()
+                .any(|m| human::asks_for_human(&m.text));
+        let reply = match (silent, opt_out, wants_human) {
+            (true, _, _) => None,
+            (false, true, _) => Some(self.opt_out_reply(&memory)),
+            (false, false, true) => Some(self.next_steps_reply(&memory)),
+            (false, false, false) => Some(self.reply(&memory, &decision, recorded).await?),
         };
         laps.lap(&mut times.reply);
         let mut usage = extracted.usage;
@@ -118,6 +124,10 @@ impl Agent {
                 outbox_id,
             } => (reply_id, outbox_id),
         };
+        if reply_id.is_some() && !opt_out {
+            self.hand_off_if_due(&memory, &decision, wants_human)
+                .await?;
+        }
         tracing::info!(tier = %decision.assessment.tier, action = decision.plan.action.as_str(),
             latency_ms = commit.latency_ms, sent = reply_id.is_some(), "turn done");
         let report = Box::new(TurnReport {
@@ -299,6 +309,62 @@ impl Agent {
             usage: answer.usage,
             speed: answer.speed,
         })
+    }
+
+    /// What a lead who asked for a human is told: no model call.
+    fn next_steps_reply(&self, memory: &Memory) -> Reply {
+        let language = language::detect(&transcript::pending_text(memory));
+        let booking = &self.loaded.config.offer.booking_url;
+        Reply {
+            guarded: guard::Guarded {
+                text: human::next_steps(language, booking),
+                fired: Some("asked_for_human".into()),
+            },
+            usage: Usage::default(),
+            speed: None,
+        }
+    }
+
+    /// Step 5: hand the lead to a closer when code says so — the lead asked
+    /// for a human, or is Hot, or reached SQL — once (the store refuses a
+    /// second). The reply already told the lead the next step.
+    async fn hand_off_if_due(
+        &self,
+        memory: &Memory,
+        d: &Decision,
+        wants_human: bool,
+    ) -> Result<()> {
+        if !self.loaded.config.handoff.auto || memory.lead.stage == Stage::HandedOff {
+            return Ok(());
+        }
+        let (trigger, reason) = if wants_human {
+            ("asked_for_human", "the lead asked for a human".to_string())
+        } else if d.assessment.tier == crate::lead::Tier::Hot {
+            ("hot", format!("tier hot (score {})", d.assessment.score))
+        } else if d.stage == Stage::Sql {
+            (
+                "sql",
+                "stage SQL: every slot known and qualified".to_string(),
+            )
+        } else {
+            return Ok(());
+        };
+        let now = self.clock.now_ms();
+        let result = crate::handoff::hand_off(
+            &self.store,
+            &self.prompts,
+            &self.loaded,
+            &memory.lead.id,
+            trigger,
+            &reason,
+            now,
+        )
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(crate::handoff::deliver::Error::Store(e)) => Err(e.into()),
+            Err(crate::handoff::deliver::Error::Prompt(e)) => Err(e.into()),
+        }
     }
 
     /// The one acknowledgment of an opt-out: no model call, no question.

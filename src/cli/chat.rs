@@ -159,7 +159,7 @@ async fn interactive(
                 }
             }
             Ok(Answer::Scored(report)) => {
-                println!("({persona} stays silent: a human has this lead; `setter leads resume` hands it back)");
+                println!("({persona} stays silent: this lead is with a human now — handed off, taken over, or opted out; `setter leads show` says which)");
                 if args.debug {
                     println!("{}", debug_line(&report));
                 }

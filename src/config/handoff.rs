@@ -15,6 +15,9 @@ pub struct HandoffConfig {
     pub directory: String,
     /// Delivery attempts before a delivery is dead-lettered (`handoff retry` revives it).
     pub max_attempts: u32,
+    /// Hand off on its own: a Hot lead, a lead at stage SQL, a lead asking
+    /// for a human. Off: only the operator hands off.
+    pub auto: bool,
 }
 
 impl Default for HandoffConfig {
@@ -24,6 +27,7 @@ impl Default for HandoffConfig {
             webhook_secret_env: "SETTER_HANDOFF_SECRET".into(),
             directory: String::new(),
             max_attempts: 8,
+            auto: true,
         }
     }
 }

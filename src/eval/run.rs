@@ -80,6 +80,10 @@ pub async fn run(
         .unwrap_or_else(|| loaded.resolve(&loaded.config.prompts_dir));
     let prompts = Prompts::load(Some(&dir))?;
     let model = crate::llm::from_config(&loaded, opts.cassette.clone())?;
+    // Evals measure qualification: a lead handed off would stop being
+    // answered mid-case, so hand-offs stay off here.
+    let mut loaded = loaded;
+    loaded.config.handoff.auto = false;
     let scratch =
         Scratch(std::env::temp_dir().join(format!("setter-eval-{}.db", uuid::Uuid::now_v7())));
     let store = Store::open(&format!("sqlite://{}", scratch.0.display())).await?;

@@ -186,6 +186,8 @@ impl Env {
         c.llm.max_retries = 2;
         c.llm.timeout_secs = 5;
         c.storage.url = "sqlite://setter.db".into();
+        // Qualification tests talk to a lead past Hot; handoff tests turn it on.
+        c.handoff.auto = false;
         edit(&mut c);
         let config_path = dir.path().join("setter.toml");
         std::fs::write(&config_path, toml::to_string(&c).unwrap()).unwrap();
