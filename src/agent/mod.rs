@@ -12,12 +12,14 @@
 //! lead's unanswered messages (a burst is one turn), and its commit re-checks
 //! that nothing newer arrived, so a stale reply is never stored or sent.
 
+mod budget;
 pub mod context;
 mod evidence;
 pub mod extract;
 pub mod grounding;
 pub mod guard;
 pub mod language;
+mod money;
 pub mod plan;
 mod reasons;
 pub mod score;
