@@ -16,6 +16,7 @@ mod budget;
 pub mod context;
 mod evidence;
 pub mod extract;
+mod filler;
 pub mod grounding;
 pub mod guard;
 pub mod language;
