@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::Framework;
+use crate::store::test_message as msg;
 
 fn uses(text: &str, asked: Option<&str>) -> Vec<Use> {
     money::amounts(text)
@@ -53,20 +54,6 @@ fn the_bot_question_decides_when_the_sentence_has_no_cue() {
 fn two_amounts_in_one_sentence_take_their_nearest_cue() {
     let text = "we do 60k/month in revenue and our budget is 3k/month";
     assert_eq!(uses(text, None), vec![Use::Revenue, Use::Budget]);
-}
-
-fn msg(id: i64, direction: Direction, text: &str) -> Message {
-    let author = match direction {
-        Direction::In => crate::store::Author::Lead,
-        Direction::Out => crate::store::Author::Bot,
-    };
-    Message {
-        id,
-        direction,
-        text: text.into(),
-        at: id,
-        author,
-    }
 }
 
 #[test]

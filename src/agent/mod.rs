@@ -23,6 +23,7 @@ pub mod language;
 mod money;
 pub mod plan;
 mod reasons;
+mod revenue;
 pub mod score;
 pub mod signals;
 pub mod topics;

@@ -2,7 +2,7 @@
 //! persist. Each step is a function below; `run` only sequences them.
 
 use super::{
-    budget, context, evidence, extract, grounding, guard, language, plan, reasons, score,
+    budget, context, evidence, extract, grounding, guard, language, plan, reasons, revenue, score,
     transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
 };
 use crate::lead::{Direction, EvidenceKind, Stage};
@@ -182,7 +182,9 @@ impl Agent {
         let config = &self.loaded.config;
         let framework = &self.loaded.framework;
         let newest = memory.pending.last().expect("a turn has pending messages");
-        let new_evidence = evidence::collect(&config.icp, &memory.pending, x, &memory.evidence);
+        let mut new_evidence = evidence::collect(&config.icp, &memory.pending, x, &memory.evidence);
+        let (msgs, pending) = (&memory.messages, &memory.pending);
+        new_evidence.extend(revenue::evidence(&config.icp, msgs, pending, &new_evidence));
         let mut slots = memory.slots.clone();
         let mut changed = Vec::new();
         for (id, value) in &x.slots {
