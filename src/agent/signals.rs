@@ -361,6 +361,13 @@ mod tests {
         ));
         assert!(caught("pre_launch", "Ainda não lancei meu curso"));
         assert!(caught("pre_launch", "Mein Kurs ist noch nicht gestartet"));
+        assert!(caught("job_seeker", "Estoy buscando trabajo de setter"));
+        assert!(caught("job_seeker", "Je suis à la recherche d'emploi"));
+        assert!(caught("pre_launch", "My course is not live yet"));
+        assert!(caught(
+            "physical_products",
+            "Vendo produtos naturais pelo Instagram"
+        ));
         assert!(!caught(
             "job_seeker",
             "We're hiring two setters for our agency"
