@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Extraction {
     pub slots: BTreeMap<String, Value>,
-    pub traits: BTreeMap<String, bool>,
+    /// Trait id → the lead's words the model says show it. A bare `true`
+    /// (no quote) is not kept: a claim nobody can check is not evidence.
+    pub traits: BTreeMap<String, String>,
     /// Disqualifier id → the lead's words the model says show it.
     pub disqualifiers: BTreeMap<String, String>,
 }
@@ -117,13 +119,14 @@ pub fn parse(text: &str, framework: &Framework, icp: &Icp) -> Result<Extraction,
     let traits = section("traits");
     for t in &icp.traits {
         match traits.get(&t.id) {
-            None | Some(Value::Null) => {}
-            Some(Value::Bool(b)) => {
-                out.traits.insert(t.id.clone(), *b);
+            None | Some(Value::Null) | Some(Value::Bool(_)) => {}
+            Some(Value::String(s)) if s.trim().is_empty() => {}
+            Some(Value::String(s)) => {
+                out.traits.insert(t.id.clone(), s.clone());
             }
             Some(other) => {
                 return Err(format!(
-                    "traits.{} must be true, false or null, got {other}",
+                    "traits.{} must be a quote or null, got {other}",
                     t.id
                 ))
             }
@@ -225,7 +228,14 @@ mod tests {
             e.slots,
             BTreeMap::from([("pain".to_string(), json!("no leads"))])
         );
-        assert_eq!(e.traits, BTreeMap::from([("owner".to_string(), true)]));
+        // A bare `true` is a claim without words to check: not kept.
+        assert!(e.traits.is_empty());
+        let quoted = "{\"traits\": {\"owner\": \"I run\", \"revenue\": true}}";
+        let e = parse(quoted, &fw, &icp).unwrap();
+        assert_eq!(
+            e.traits,
+            BTreeMap::from([("owner".to_string(), "I run".to_string())])
+        );
         assert!(e.disqualifiers.is_empty());
     }
 

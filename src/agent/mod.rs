@@ -12,16 +12,20 @@
 //! lead's unanswered messages (a burst is one turn), and its commit re-checks
 //! that nothing newer arrived, so a stale reply is never stored or sent.
 
+mod budget;
 pub mod context;
 mod evidence;
 pub mod extract;
+mod filler;
 pub mod grounding;
 pub mod guard;
 mod human;
 pub mod language;
+mod money;
 mod optout;
 pub mod plan;
 mod reasons;
+mod revenue;
 pub mod score;
 pub mod signals;
 pub mod topics;

@@ -208,7 +208,11 @@ fn intent_signals(
                 "timing_within_horizon"
             }
             SlotRole::Budget
-                if signals::parse_amount(&text).is_some_and(|a| a >= config.offer.price) =>
+                if super::budget::meets_price(
+                    &text,
+                    config.offer.price,
+                    &config.offer.currency,
+                ) =>
             {
                 "budget_at_or_above_price"
             }

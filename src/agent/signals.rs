@@ -133,7 +133,9 @@ fn normalise(text: &str) -> String {
         .to_lowercase()
         .chars()
         .map(|c| {
-            if c.is_alphanumeric() || c == '\'' || c == '-' {
+            // A hyphen joins words ("Shopify-Shop", "co-founder"): both the
+            // text and the phrase split on it, so "shopify" matches either.
+            if c.is_alphanumeric() || c == '\'' {
                 c
             } else {
                 ' '
@@ -325,10 +327,52 @@ mod tests {
             vec![("asked_call", "can we talk")]
         );
         assert!(keyword_signals("I make the call on tools").is_empty());
+        assert!(contains_phrase("unseren Shopify-Shop", "shopify"));
+        assert!(contains_phrase("I'm the co-founder", "co-founder"));
         assert_eq!(
             keyword_signals("just browsing, maybe later"),
             vec![("just_browsing", "just browsing"), ("later", "later")]
         );
+    }
+
+    #[test]
+    fn the_example_disqualifiers_are_caught_in_six_languages() {
+        let icp = crate::config::Config::example().icp;
+        let caught = |id: &str, text: &str| {
+            let d = icp.disqualifiers.iter().find(|d| d.id == id).unwrap();
+            first_match(text, &d.keywords).is_some()
+        };
+        assert!(caught("job_seeker", "Hola! Busco empleo de closer remoto"));
+        assert!(caught(
+            "job_seeker",
+            "Oi, procuro trabalho como SDR, vocês estão contratando?"
+        ));
+        assert!(caught("job_seeker", "Ich suche Arbeit als Setter"));
+        assert!(caught("job_seeker", "Je cherche du travail dans la vente"));
+        assert!(caught("job_seeker", "Ciao, cerco lavoro come setter"));
+        assert!(caught("physical_products", "We sell mugs on Etsy"));
+        assert!(caught(
+            "physical_products",
+            "Tengo una tienda online de ropa"
+        ));
+        assert!(caught(
+            "physical_products",
+            "Unser Online-Shop verkauft Tee"
+        ));
+        assert!(caught("pre_launch", "Ainda não lancei meu curso"));
+        assert!(caught("pre_launch", "Mein Kurs ist noch nicht gestartet"));
+        assert!(caught("job_seeker", "Estoy buscando trabajo de setter"));
+        assert!(caught("job_seeker", "Je suis à la recherche d'emploi"));
+        assert!(caught("pre_launch", "My course is not live yet"));
+        assert!(caught(
+            "physical_products",
+            "Vendo produtos naturais pelo Instagram"
+        ));
+        assert!(!caught(
+            "job_seeker",
+            "We're hiring two setters for our agency"
+        ));
+        assert!(!caught("physical_products", "I run a roofing company"));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! persist. Each step is a function below; `run` only sequences them.
 
 use super::{
-    context, evidence, extract, grounding, guard, human, language, optout, plan, reasons, score,
-    transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
+    budget, context, evidence, extract, grounding, guard, human, language, optout, plan, reasons,
+    revenue, score, transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
 };
 use crate::lead::{Direction, EvidenceKind, Stage};
 use crate::llm::{tokens, ChatMessage, ChatRequest, Speed, Usage};
@@ -185,8 +185,9 @@ impl Agent {
             .map(|m| m.text.as_str())
             .collect::<Vec<_>>()
             .join("\n");
-        let dropped =
-            grounding::drop_ungrounded(framework, &mut extracted.extraction.slots, &lead_text);
+        let slots = &mut extracted.extraction.slots;
+        let mut dropped = budget::settle(framework, slots, &memory.messages, &memory.pending);
+        dropped.extend(grounding::drop_ungrounded(framework, slots, &lead_text));
         if !dropped.is_empty() {
             tracing::info!(slots = ?dropped, "dropped slot values not found in the lead's words");
             let note = format!("ungrounded, dropped: {}", dropped.join(", "));
@@ -203,7 +204,9 @@ impl Agent {
         let config = &self.loaded.config;
         let framework = &self.loaded.framework;
         let newest = memory.pending.last().expect("a turn has pending messages");
-        let new_evidence = evidence::collect(&config.icp, &memory.pending, x, &memory.evidence);
+        let mut new_evidence = evidence::collect(&config.icp, &memory.pending, x, &memory.evidence);
+        let (msgs, pending) = (&memory.messages, &memory.pending);
+        new_evidence.extend(revenue::evidence(&config.icp, msgs, pending, &new_evidence));
         let mut slots = memory.slots.clone();
         let mut changed = Vec::new();
         for (id, value) in &x.slots {

@@ -121,6 +121,22 @@ pub struct Message {
     pub author: Author,
 }
 
+/// A message for unit tests: the lead's (`In`) or the bot's (`Out`), at `id` ms.
+#[cfg(test)]
+pub(crate) fn test_message(id: i64, direction: crate::lead::Direction, text: &str) -> Message {
+    let author = match direction {
+        crate::lead::Direction::In => Author::Lead,
+        crate::lead::Direction::Out => Author::Bot,
+    };
+    Message {
+        id,
+        direction,
+        text: text.into(),
+        at: id,
+        author,
+    }
+}
+
 /// Who wrote a message. A human's message (an echo from the business inbox)
 /// is an outgoing message the bot did not write, and pauses the bot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
