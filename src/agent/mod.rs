@@ -28,6 +28,7 @@ mod reasons;
 mod revenue;
 pub mod score;
 pub mod signals;
+mod steer;
 pub mod topics;
 mod transcript;
 mod turn;

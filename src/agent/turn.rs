@@ -29,22 +29,22 @@ const _: () = assert!(HISTORY_MESSAGES > transcript::EXTRACT_CONTEXT_MESSAGES);
 const REPLY_MAX_TOKENS: u32 = 80;
 
 /// What the decide step settled, in code.
-struct Decision {
+pub(super) struct Decision {
     new_evidence: Vec<EvidenceRow>,
     /// Slots whose value changed in this turn.
     changed: Vec<(String, Value)>,
     known: BTreeMap<String, Value>,
-    assessment: score::Assessment,
-    stage: Stage,
+    pub(super) assessment: score::Assessment,
+    pub(super) stage: Stage,
     stage_why: String,
     plan: plan::Plan,
 }
 
 /// The reply step's result.
-struct Reply {
-    guarded: guard::Guarded,
-    usage: Usage,
-    speed: Option<Speed>,
+pub(super) struct Reply {
+    pub(super) guarded: guard::Guarded,
+    pub(super) usage: Usage,
+    pub(super) speed: Option<Speed>,
 }
 
 /// Per-stage stopwatch for [`StageTimes`].
@@ -312,75 +312,6 @@ impl Agent {
             usage: answer.usage,
             speed: answer.speed,
         })
-    }
-
-    /// What a lead who asked for a human is told: no model call.
-    fn next_steps_reply(&self, memory: &Memory) -> Reply {
-        let language = language::detect(&transcript::pending_text(memory));
-        let booking = &self.loaded.config.offer.booking_url;
-        Reply {
-            guarded: guard::Guarded {
-                text: human::next_steps(language, booking),
-                fired: Some("asked_for_human".into()),
-            },
-            usage: Usage::default(),
-            speed: None,
-        }
-    }
-
-    /// Step 5: hand the lead to a closer when code says so — the lead asked
-    /// for a human, or is Hot, or reached SQL — once (the store refuses a
-    /// second). The reply already told the lead the next step.
-    async fn hand_off_if_due(
-        &self,
-        memory: &Memory,
-        d: &Decision,
-        wants_human: bool,
-    ) -> Result<()> {
-        if !self.loaded.config.handoff.auto || memory.lead.stage == Stage::HandedOff {
-            return Ok(());
-        }
-        let (trigger, reason) = if wants_human {
-            ("asked_for_human", "the lead asked for a human".to_string())
-        } else if d.assessment.tier == crate::lead::Tier::Hot {
-            ("hot", format!("tier hot (score {})", d.assessment.score))
-        } else if d.stage == Stage::Sql {
-            (
-                "sql",
-                "stage SQL: every slot known and qualified".to_string(),
-            )
-        } else {
-            return Ok(());
-        };
-        let now = self.clock.now_ms();
-        let result = crate::handoff::hand_off(
-            &self.store,
-            &self.prompts,
-            &self.loaded,
-            &memory.lead.id,
-            trigger,
-            &reason,
-            now,
-        )
-        .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(crate::handoff::deliver::Error::Store(e)) => Err(e.into()),
-            Err(crate::handoff::deliver::Error::Prompt(e)) => Err(e.into()),
-        }
-    }
-
-    /// The one acknowledgment of an opt-out: no model call, no question.
-    fn opt_out_reply(&self, memory: &Memory) -> Reply {
-        let language = language::detect(&transcript::pending_text(memory));
-        Reply {
-            guarded: guard::Guarded {
-                text: optout::acknowledgment(language).to_string(),
-                fired: Some("opt_out".into()),
-            },
-            usage: Usage::default(),
-            speed: None,
-        }
     }
 
     /// Stable instructions first, the conversation, then this turn's task:

@@ -9,14 +9,18 @@ mod checks;
 mod followups;
 mod frameworks;
 mod handoff;
+mod llm;
 mod scoring;
 mod serve;
+mod validator;
 
 pub use followups::{FollowupsConfig, Ladder, Step, StepKind, Template};
 pub use frameworks::{Framework, Slot, SlotKind, SlotRole};
 pub use handoff::HandoffConfig;
+pub use llm::{LlmConfig, Provider, Storage};
 pub use scoring::{NextActions, ScoringConfig, SignalWeights};
 pub use serve::{ChannelsConfig, MetaChannel, ServeConfig, TakeoverConfig, WebchatConfig};
+pub(crate) use validator::Validator;
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -168,7 +172,7 @@ pub struct Qualification {
 fn default_framework() -> String {
     "pif".into()
 }
-fn three() -> u32 {
+pub(crate) fn three() -> u32 {
     3
 }
 fn five() -> u32 {
@@ -216,88 +220,6 @@ impl Default for Persona {
             name: default_persona_name(),
             tone: default_tone(),
             language: default_language(),
-        }
-    }
-}
-
-/// Which model answers, and how patiently.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LlmConfig {
-    #[serde(default = "default_provider")]
-    pub provider: Provider,
-    #[serde(default)]
-    pub model_path: String,
-    #[serde(default = "default_base_url")]
-    pub base_url: String,
-    #[serde(default = "default_model")]
-    pub model: String,
-    #[serde(default = "default_api_key_env")]
-    pub api_key_env: String,
-    #[serde(default = "default_temperature")]
-    pub temperature: f32,
-    #[serde(default = "default_timeout")]
-    pub timeout_secs: u64,
-    #[serde(default = "three")]
-    pub max_retries: u32,
-    #[serde(default = "default_context_tokens")]
-    pub context_tokens: usize,
-    #[serde(default)]
-    pub price_per_1k_prompt: f64,
-    #[serde(default)]
-    pub price_per_1k_completion: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Local,
-    Openai,
-}
-
-fn default_provider() -> Provider {
-    Provider::Local
-}
-fn default_base_url() -> String {
-    "https://api.openai.com/v1".into()
-}
-fn default_model() -> String {
-    "gpt-4o-mini".into()
-}
-fn default_api_key_env() -> String {
-    "OPENAI_API_KEY".into()
-}
-fn default_temperature() -> f32 {
-    0.3
-}
-fn default_timeout() -> u64 {
-    60
-}
-fn default_context_tokens() -> usize {
-    4096
-}
-
-impl Default for LlmConfig {
-    fn default() -> Self {
-        toml::from_str("").expect("every llm key has a default")
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Storage {
-    #[serde(default = "default_storage_url")]
-    pub url: String,
-}
-
-fn default_storage_url() -> String {
-    "sqlite://setter.db".into()
-}
-
-impl Default for Storage {
-    fn default() -> Self {
-        Self {
-            url: default_storage_url(),
         }
     }
 }
@@ -510,45 +432,6 @@ impl Loaded {
             return url.clone();
         }
         format!("sqlite://{}", self.resolve(Path::new(path)).display())
-    }
-}
-
-/// Accumulates issues so one run reports everything wrong at once.
-#[derive(Default)]
-pub(crate) struct Validator {
-    pub issues: Vec<Issue>,
-    pub warnings: Vec<Issue>,
-}
-
-impl Validator {
-    pub fn error(&mut self, key: &str, message: &str) {
-        self.issues.push(Issue {
-            key: key.into(),
-            message: message.into(),
-        });
-    }
-    fn warn(&mut self, key: &str, message: &str) {
-        self.warnings.push(Issue {
-            key: key.into(),
-            message: message.into(),
-        });
-    }
-    pub fn non_empty(&mut self, key: &str, value: &str) {
-        if value.trim().is_empty() {
-            self.error(key, "must not be empty");
-        }
-    }
-    /// Ids are used as JSON keys and in reports: short, lowercase, unique.
-    pub fn id(&mut self, key: &str, id: &str, seen: &mut std::collections::HashSet<String>) {
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            self.error(key, "must be a non-empty snake_case id (a-z, 0-9, _)");
-        } else if !seen.insert(id.to_string()) {
-            self.error(key, &format!("duplicate id \"{id}\""));
-        }
     }
 }
 

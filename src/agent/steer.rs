@@ -1,0 +1,80 @@
+//! Turns whose reply or action is decided wholly in code: an opt-out's
+//! acknowledgment, what a lead who asked for a human is told, and the
+//! handoff that follows a stored reply. No model call, nothing to guard.
+
+use super::turn::{Decision, Reply};
+use super::{guard, human, language, optout, transcript, Agent, Result};
+use crate::lead::Stage;
+use crate::llm::Usage;
+use crate::store::Memory;
+
+impl Agent {
+    /// What a lead who asked for a human is told: no model call.
+    pub(super) fn next_steps_reply(&self, memory: &Memory) -> Reply {
+        let language = language::detect(&transcript::pending_text(memory));
+        let booking = &self.loaded.config.offer.booking_url;
+        Reply {
+            guarded: guard::Guarded {
+                text: human::next_steps(language, booking),
+                fired: Some("asked_for_human".into()),
+            },
+            usage: Usage::default(),
+            speed: None,
+        }
+    }
+
+    /// Step 5: hand the lead to a closer when code says so — the lead asked
+    /// for a human, or is Hot, or reached SQL — once (the store refuses a
+    /// second). The reply already told the lead the next step.
+    pub(super) async fn hand_off_if_due(
+        &self,
+        memory: &Memory,
+        d: &Decision,
+        wants_human: bool,
+    ) -> Result<()> {
+        if !self.loaded.config.handoff.auto || memory.lead.stage == Stage::HandedOff {
+            return Ok(());
+        }
+        let (trigger, reason) = if wants_human {
+            ("asked_for_human", "the lead asked for a human".to_string())
+        } else if d.assessment.tier == crate::lead::Tier::Hot {
+            ("hot", format!("tier hot (score {})", d.assessment.score))
+        } else if d.stage == Stage::Sql {
+            (
+                "sql",
+                "stage SQL: every slot known and qualified".to_string(),
+            )
+        } else {
+            return Ok(());
+        };
+        let now = self.clock.now_ms();
+        let result = crate::handoff::hand_off(
+            &self.store,
+            &self.prompts,
+            &self.loaded,
+            &memory.lead.id,
+            trigger,
+            &reason,
+            now,
+        )
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(crate::handoff::deliver::Error::Store(e)) => Err(e.into()),
+            Err(crate::handoff::deliver::Error::Prompt(e)) => Err(e.into()),
+        }
+    }
+
+    /// The one acknowledgment of an opt-out: no model call, no question.
+    pub(super) fn opt_out_reply(&self, memory: &Memory) -> Reply {
+        let language = language::detect(&transcript::pending_text(memory));
+        Reply {
+            guarded: guard::Guarded {
+                text: optout::acknowledgment(language).to_string(),
+                fired: Some("opt_out".into()),
+            },
+            usage: Usage::default(),
+            speed: None,
+        }
+    }
+}
