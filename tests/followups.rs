@@ -367,3 +367,21 @@ async fn steps_due_together_after_an_outage_send_only_the_latest() {
     assert_eq!(report.skipped.len(), 1);
     assert_eq!(report.skipped[0].1, "a later step was due at the same time");
 }
+
+#[tokio::test]
+async fn leads_show_lists_the_ladder_with_reasons() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let agent = env.agent().await;
+    let ig = lead_on(&agent, Channel::Instagram, "ig-show").await;
+    say(&agent, &ig, "hey", T0).await;
+    scheduler(&agent).tick(T0 + 30 * HOUR).await.unwrap();
+    let (code, shown, _) = common::setter_in(env.dir.path(), &["leads", "show", &ig.id]);
+    assert_eq!(code, 0);
+    assert!(shown.contains("follow-ups:"), "{shown}");
+    assert!(shown.contains("step 3 exit"), "{shown}");
+    assert!(
+        shown.contains("skipped (outside instagram's 24 h messaging window"),
+        "{shown}"
+    );
+}

@@ -93,10 +93,14 @@ pub async fn run(config: Option<&Path>, cmd: LeadsCommand) -> anyhow::Result<Exi
         }
         LeadsCommand::Show { id, json } => {
             let memory = store.memory(&id).await?;
+            let jobs = store.jobs(Some(&memory.lead.id)).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&show_json(&memory))?);
+                let mut shown = show_json(&memory);
+                shown["followups"] = json!(jobs);
+                println!("{}", serde_json::to_string_pretty(&shown)?);
             } else {
                 print!("{}", show_text(&memory));
+                print!("{}", followups_text(&jobs));
             }
         }
         LeadsCommand::Export { id, format } => {
@@ -143,6 +147,29 @@ fn identity(lead: &crate::store::Lead) -> String {
         out.push_str(&format!(
             "  bot      paused until {until} ({})\n",
             escape(why)
+        ));
+    }
+    out
+}
+
+/// The lead's follow-up steps, soonest first, with why any was skipped.
+fn followups_text(jobs: &[crate::store::JobRow]) -> String {
+    let mut out = String::from("\nfollow-ups:\n");
+    if jobs.is_empty() {
+        out.push_str("  (none scheduled)\n");
+    }
+    for j in jobs.iter().rev() {
+        let due = chrono::DateTime::from_timestamp_millis(j.due_at)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default();
+        let reason = j
+            .reason
+            .as_deref()
+            .map(|r| format!(" ({})", escape(r)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  step {} {:<5} {due}  {}{reason}\n",
+            j.step, j.kind, j.state
         ));
     }
     out
