@@ -14,6 +14,19 @@ fn error(status: StatusCode, why: &str) -> Response {
     (status, Json(json!({ "error": why }))).into_response()
 }
 
+/// Every `/api` route goes through here: without the bearer token, the
+/// request never reaches its handler.
+pub(super) async fn require_token(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match denied(&state, request.headers()) {
+        Some(response) => response,
+        None => next.run(request).await,
+    }
+}
+
 /// The response to send when the caller may not use the API (`None`: go on).
 fn denied(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     let Some(token) = &state.api_token else {
@@ -34,14 +47,7 @@ fn denied(state: &AppState, headers: &HeaderMap) -> Option<Response> {
 
 /// A human takes the lead: the bot is silent until `[takeover] resume_after`
 /// passes or `/resume` is called.
-pub(super) async fn takeover(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Some(response) = denied(&state, &headers) {
-        return response;
-    }
+pub(super) async fn takeover(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let agent = state.pipeline.agent();
     let now = agent.clock().now_ms();
     let until = now + state.loaded.config.takeover.resume_after.as_millis() as i64;
@@ -64,14 +70,7 @@ fn lead_state(result: crate::store::Result<()>, id: &str, paused_until: Option<i
 }
 
 /// The operator hands the lead to a closer (once; see `setter handoff send`).
-pub(super) async fn handoff(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Some(response) = denied(&state, &headers) {
-        return response;
-    }
+pub(super) async fn handoff(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let agent = state.pipeline.agent();
     let now = agent.clock().now_ms();
     let reason = "handed off through the API";
@@ -103,14 +102,7 @@ pub(super) async fn handoff(
 }
 
 /// The bot answers this lead again from its next message.
-pub(super) async fn resume(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Some(response) = denied(&state, &headers) {
-        return response;
-    }
+pub(super) async fn resume(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let agent = state.pipeline.agent();
     let resumed = agent.store().resume(&id, agent.clock().now_ms()).await;
     lead_state(resumed, &id, None)

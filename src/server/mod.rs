@@ -75,12 +75,18 @@ impl AppState {
 /// Every route, with the body limit from `[serve] max_body_bytes`.
 pub fn router(state: AppState) -> Router {
     let limit = state.loaded.config.serve.max_body_bytes;
-    Router::new()
-        .route("/webhooks/meta", get(meta::handshake).post(meta::receive))
-        .route("/webchat/messages", post(webchat::message))
+    let api = Router::new()
         .route("/api/leads/{id}/takeover", post(api::takeover))
         .route("/api/leads/{id}/resume", post(api::resume))
         .route("/api/leads/{id}/handoff", post(api::handoff))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::require_token,
+        ));
+    Router::new()
+        .route("/webhooks/meta", get(meta::handshake).post(meta::receive))
+        .route("/webchat/messages", post(webchat::message))
+        .merge(api)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(limit))

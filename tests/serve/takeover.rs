@@ -142,3 +142,28 @@ async fn the_api_takes_over_a_lead() {
         "no reply is queued while a human has the lead"
     );
 }
+
+/// Every `/api` route needs the bearer token, checked before the handler runs.
+#[tokio::test]
+async fn the_api_refuses_callers_without_the_token() {
+    let s = Serve::start(|_| {}).await;
+    for action in ["takeover", "resume", "handoff"] {
+        let url = format!("{}/api/leads/some-lead/{action}", s.url);
+        let anonymous = s.http.post(&url).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401, "{action}");
+        let wrong = s.http.post(&url).bearer_auth("nope").send().await.unwrap();
+        assert_eq!(wrong.status(), 401, "{action}");
+        let known = s
+            .http
+            .post(&url)
+            .bearer_auth(API_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            known.status(),
+            404,
+            "{action}: past the token, the lead is unknown"
+        );
+    }
+}
