@@ -25,6 +25,7 @@ pub struct Metrics {
     turn_seconds: Histogram,
     model_seconds: Histogram,
     sends: Family<Labels, Counter>,
+    followups: Family<Labels, Counter>,
     /// Leads with a turn queued or running.
     pub queue_depth: Gauge,
     /// Turns holding a permit, waiting for the model or running.
@@ -43,6 +44,7 @@ impl Metrics {
         let webhooks = Family::<Labels, Counter>::default();
         let turns = Family::<Labels, Counter>::default();
         let sends = Family::<Labels, Counter>::default();
+        let followups = Family::<Labels, Counter>::default();
         // 1 ms … ~30 s for turns; model calls share the scale.
         let turn_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         let model_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
@@ -62,6 +64,11 @@ impl Metrics {
             sends.clone(),
         );
         registry.register(
+            "followups",
+            "Follow-up steps sent, or skipped by reason",
+            followups.clone(),
+        );
+        registry.register(
             "queue_depth",
             "Leads with a turn queued or running",
             queue_depth.clone(),
@@ -78,6 +85,7 @@ impl Metrics {
             turn_seconds,
             model_seconds,
             sends,
+            followups,
             queue_depth,
             turns_running,
         }
@@ -109,6 +117,13 @@ impl Metrics {
                 ("channel", channel.to_string()),
                 ("code", code.to_string()),
             ])
+            .inc();
+    }
+
+    /// A follow-up step's fate: `sent`, or why it was skipped.
+    pub fn followup(&self, result: &str) {
+        self.followups
+            .get_or_create(&vec![("result", result.to_string())])
             .inc();
     }
 

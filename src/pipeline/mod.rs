@@ -158,6 +158,7 @@ impl Pipeline {
             agent.clock().clone(),
             cancel.clone(),
             hooks.wake_sender.clone(),
+            hooks.metrics.clone(),
         ));
         tracker.spawn(deliver_handoffs(agent.clone(), cancel.clone()));
         let pipeline = Pipeline {

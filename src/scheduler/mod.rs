@@ -22,6 +22,9 @@ use std::time::Duration;
 const WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// A claim's lease: a worker that dies mid-step frees the job after this.
 const LEASE_MS: i64 = 60_000;
+/// The longest the worker sleeps: new ladders are scheduled by turns
+/// without waking it, and an idle tick is one indexed query.
+const IDLE_MS: i64 = 1_000;
 /// Jobs handled per tick round.
 const BATCH: i64 = 256;
 
@@ -108,16 +111,24 @@ impl Scheduler {
         clock: crate::clock::SharedClock,
         cancel: tokio_util::sync::CancellationToken,
         sent: Arc<tokio::sync::Notify>,
+        metrics: crate::metrics::Metrics,
     ) {
         loop {
             let now = clock.now_ms();
             match self.tick(now).await {
-                Ok(r) if r.sent > 0 => sent.notify_one(),
-                Ok(_) => {}
+                Ok(r) => {
+                    (0..r.sent).for_each(|_| metrics.followup("sent"));
+                    for (_, why) in &r.skipped {
+                        metrics.followup(skip_label(why));
+                    }
+                    if r.sent > 0 {
+                        sent.notify_one();
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "follow-up tick failed"),
             }
             let next = self.store.next_job_due().await.ok().flatten();
-            let wait = next.map_or(30_000, |due| (due - clock.now_ms()).clamp(50, 30_000));
+            let wait = next.map_or(IDLE_MS, |due| (due - clock.now_ms()).clamp(50, IDLE_MS));
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
                 _ = cancel.cancelled() => return,
@@ -204,6 +215,21 @@ pub fn context(
         "step": step,
         "kind": kind.as_str(),
     })
+}
+
+/// A skip reason as a metric label (few values, no lead data).
+fn skip_label(why: &str) -> &'static str {
+    if why.contains("24 h") {
+        "skipped_window"
+    } else if why.contains("later step") {
+        "skipped_superseded"
+    } else if why.contains("human") {
+        "skipped_human"
+    } else if why.starts_with("the lead is") {
+        "skipped_stage"
+    } else {
+        "skipped_other"
+    }
 }
 
 fn window_closed(channel: Channel) -> String {
