@@ -385,3 +385,46 @@ async fn leads_show_lists_the_ladder_with_reasons() {
         "{shown}"
     );
 }
+
+/// WhatsApp's 131047 beats Setter's clock: the rest of the ladder takes the
+/// template path until the lead writes again.
+#[tokio::test]
+async fn a_131047_switches_the_lead_to_the_template_path() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |c| {
+        c.followups.whatsapp.template = Some(setter::config::Template {
+            name: "checking_in".into(),
+            language: "en_US".into(),
+            params: vec![],
+        });
+    });
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "15550107").await;
+    say(&agent, &lead, "hello", T0).await;
+    let store = agent.store();
+    let wa = [Channel::Whatsapp];
+    // (The reply was queued at the wall clock's now; claim it whenever.)
+    let reply = store
+        .claim_due(&wa, i64::MAX / 4, 60_000, 10)
+        .await
+        .unwrap();
+    let failure = setter::store::SendFailure {
+        code: Some(131047),
+        text: "Re-engagement message".into(),
+    };
+    store
+        .mark_failed(reply[0].id, &failure, T0 + MIN)
+        .await
+        .unwrap();
+    assert_eq!(scheduler(&agent).tick(T0 + HOUR).await.unwrap().sent, 1);
+    let outbox = store.outbox(&lead.id).await.unwrap();
+    assert_eq!(
+        outbox[1].text, "[WhatsApp template checking_in]",
+        "inside 24 h by the clock, closed by WhatsApp"
+    );
+    // The lead writes again: the window is open, the next ladder is text.
+    say(&agent, &lead, "sorry, I was away", T0 + 2 * HOUR).await;
+    assert_eq!(scheduler(&agent).tick(T0 + 3 * HOUR).await.unwrap().sent, 1);
+    let outbox = store.outbox(&lead.id).await.unwrap();
+    assert_eq!(outbox.last().unwrap().payload, None);
+}

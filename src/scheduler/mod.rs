@@ -152,7 +152,10 @@ impl Scheduler {
             .lead_name
             .as_deref()
             .and_then(|n| n.split_whitespace().next());
-        if job.channel.has_sender() && now > last + WINDOW_MS {
+        // The platform's word beats our clock: a 131047 after the lead's last
+        // message closes the window until they write again.
+        let closed_by_platform = job.window_closed_at.is_some_and(|at| at >= last);
+        if job.channel.has_sender() && (now > last + WINDOW_MS || closed_by_platform) {
             let template = self
                 .loaded
                 .config

@@ -37,10 +37,13 @@ pub struct JobRow {
     pub stage: Stage,
     pub last_inbound_at: Option<i64>,
     pub paused_until: Option<i64>,
+    /// When WhatsApp last answered 131047 (window closed) for this lead.
+    pub window_closed_at: Option<i64>,
 }
 
 const JOB_COLUMNS: &str = "j.id, j.lead_id, l.channel, j.epoch, j.step, j.kind, j.due_at, j.state,
-    j.reason, j.idempotency_key, l.name AS lead_name, l.stage, l.last_inbound_at, l.paused_until";
+    j.reason, j.idempotency_key, l.name AS lead_name, l.stage, l.last_inbound_at, l.paused_until,
+    l.window_closed_at";
 
 fn job_from(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow> {
     Ok(JobRow {
@@ -58,6 +61,7 @@ fn job_from(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow> {
         stage: parse(r.try_get("stage")?)?,
         last_inbound_at: r.try_get("last_inbound_at")?,
         paused_until: r.try_get("paused_until")?,
+        window_closed_at: r.try_get("window_closed_at")?,
     })
 }
 

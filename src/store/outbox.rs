@@ -153,9 +153,19 @@ impl Store {
     }
 
     /// A permanent failure (window closed, bad token, unknown user): recorded,
-    /// never retried.
+    /// never retried. A 131047 also marks the lead's window closed.
     pub async fn mark_failed(&self, id: i64, why: &SendFailure, now: i64) -> Result<()> {
-        self.set_state(id, "failed", now, why, now).await
+        self.set_state(id, "failed", now, why, now).await?;
+        if why.code == Some(WINDOW_CLOSED) {
+            sqlx::query(
+                "UPDATE leads SET window_closed_at = ? WHERE id = (SELECT lead_id FROM outbox WHERE id = ?)",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
     }
 
     async fn set_state(
@@ -224,6 +234,9 @@ impl Store {
     }
 }
 
+/// WhatsApp's "re-engagement message" error: the 24 h window is closed.
+const WINDOW_CLOSED: i64 = 131_047;
+
 /// Cancels a lead's unsent rows (a human took over).
 pub(super) async fn cancel_pending(
     conn: &mut sqlx::SqliteConnection,
@@ -271,5 +284,15 @@ pub(super) async fn apply_status(conn: &mut sqlx::SqliteConnection, s: &StatusEv
     .bind(rank)
     .execute(&mut *conn)
     .await?;
+    if s.error_code == Some(WINDOW_CLOSED) {
+        sqlx::query(
+            "UPDATE leads SET window_closed_at = ?
+             WHERE id = (SELECT lead_id FROM outbox WHERE platform_id = ? LIMIT 1)",
+        )
+        .bind(s.at)
+        .bind(&s.platform_id)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
