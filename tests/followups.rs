@@ -428,3 +428,47 @@ async fn a_131047_switches_the_lead_to_the_template_path() {
     let outbox = store.outbox(&lead.id).await.unwrap();
     assert_eq!(outbox.last().unwrap().payload, None);
 }
+
+fn utc(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .timestamp_millis()
+}
+
+/// A step that would land at night in the lead's zone waits for the morning,
+/// or is skipped when the morning is past the platform's window.
+#[tokio::test]
+async fn quiet_hours_move_a_step_to_the_morning_in_the_leads_zone() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {}); // quiet_hours 21:00-08:00 by default
+    let agent = env.agent().await;
+    let s = scheduler(&agent);
+    // A Spanish number: Madrid. The lead writes at 22:30 local (21:30 UTC).
+    let madrid = new_lead(&agent, "34600111222").await;
+    let t = utc("2026-01-15T21:30:00Z");
+    say(&agent, &madrid, "hola", t).await;
+    let report = s.tick(t + HOUR).await.unwrap();
+    assert_eq!((report.sent, report.deferred), (0, 1));
+    let jobs = agent.store().jobs(Some(&madrid.id)).await.unwrap();
+    let first = jobs.iter().find(|j| j.step == 1).unwrap();
+    assert_eq!(first.due_at, utc("2026-01-16T07:00:00Z"), "08:00 in Madrid");
+    assert_eq!(s.tick(utc("2026-01-16T07:00:00Z")).await.unwrap().sent, 1);
+    // Instagram (no number: [followups] timezone = UTC). The +23 h step falls
+    // at 21:00; the morning is past the 24 h window, so it is skipped.
+    let ig = lead_on(&agent, Channel::Instagram, "ig-quiet").await;
+    let t = utc("2026-01-15T22:00:00Z");
+    say(&agent, &ig, "hey", t).await;
+    s.tick(t + 4 * HOUR).await.unwrap(); // 02:00: deferred to 08:00
+    s.tick(utc("2026-01-16T08:00:00Z")).await.unwrap(); // the soft step goes
+    let report = s.tick(t + 23 * HOUR).await.unwrap();
+    assert_eq!(report.sent, 0);
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|(_, why)| why
+                .contains("quiet hours (21:00-08:00) in UTC last past the 24 h window")),
+        "{:?}",
+        report.skipped
+    );
+}

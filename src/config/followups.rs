@@ -78,6 +78,10 @@ pub struct Template {
 pub struct FollowupsConfig {
     /// Off: no follow-ups are scheduled (those already scheduled still run).
     pub enabled: bool,
+    /// No follow-up lands in these local hours ("21:00-08:00"; empty: none).
+    pub quiet_hours: String,
+    /// The lead's zone when their number does not tell it (IANA name).
+    pub timezone: String,
     pub whatsapp: Ladder,
     pub instagram: Ladder,
     pub messenger: Ladder,
@@ -105,6 +109,8 @@ impl Default for FollowupsConfig {
         let meta = || ladder(&[(4 * HOUR, Soft), (23 * HOUR, Value), (72 * HOUR, Exit)]);
         FollowupsConfig {
             enabled: true,
+            quiet_hours: "21:00-08:00".into(),
+            timezone: "UTC".into(),
             whatsapp: ladder(&[(HOUR, Soft), (24 * HOUR, Value)]),
             instagram: meta(),
             messenger: meta(),
@@ -114,6 +120,18 @@ impl Default for FollowupsConfig {
 }
 
 impl FollowupsConfig {
+    /// Quiet hours as (start, end), `None` when off or unreadable.
+    pub fn quiet(&self) -> Option<(chrono::NaiveTime, chrono::NaiveTime)> {
+        let (a, b) = self.quiet_hours.split_once('-')?;
+        let time = |s: &str| chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M").ok();
+        Some((time(a)?, time(b)?))
+    }
+
+    /// The fallback zone (UTC when unreadable; validation reports it).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
     /// The ladder for `channel`.
     pub fn ladder(&self, channel: Channel) -> &Ladder {
         match channel {
@@ -127,6 +145,21 @@ impl FollowupsConfig {
 
 /// Steps must be in time order, at least a minute apart, and at most 5.
 pub(super) fn validate(f: &FollowupsConfig, v: &mut Validator) {
+    if !f.quiet_hours.is_empty() && f.quiet().is_none() {
+        v.error(
+            "followups.quiet_hours",
+            "must look like \"21:00-08:00\" (or be empty)",
+        );
+    }
+    if f.timezone.parse::<chrono_tz::Tz>().is_err() {
+        v.error(
+            "followups.timezone",
+            &format!(
+                "\"{}\" is not an IANA time zone like \"Europe/Madrid\"",
+                f.timezone
+            ),
+        );
+    }
     for channel in Channel::ALL {
         let steps = &f.ladder(*channel).steps;
         let key = format!("followups.{channel}.steps");

@@ -9,6 +9,8 @@
 //! platform's 24 h window has closed) or send the step's template. Time is
 //! always passed in: `setter tick --now`, tests and evals move it by hand.
 
+mod quiet;
+
 use crate::config::{Loaded, StepKind};
 use crate::lead::{Channel, Stage};
 use crate::prompts::Prompts;
@@ -40,6 +42,8 @@ pub enum Error {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct TickReport {
     pub sent: usize,
+    /// Steps moved out of quiet hours.
+    pub deferred: usize,
     /// (job id, why) for each skipped step.
     pub skipped: Vec<(i64, String)>,
 }
@@ -51,6 +55,8 @@ enum Decision {
     /// message is not plain text (a WhatsApp template).
     Send(String, Option<serde_json::Value>),
     Skip(String),
+    /// Quiet hours: due again at this time.
+    Defer(i64),
 }
 
 /// The follow-up worker; cheap to clone.
@@ -94,6 +100,10 @@ impl Scheduler {
                         if self.store.finish_job_sent(job, &text, payload, now).await? {
                             report.sent += 1;
                         }
+                    }
+                    Decision::Defer(at) => {
+                        self.store.defer_job(job.id, at, now).await?;
+                        report.deferred += 1;
                     }
                     Decision::Skip(why) => {
                         tracing::info!(lead_id = %job.lead_id, step = job.step, reason = %why, "follow-up skipped");
@@ -168,6 +178,9 @@ impl Scheduler {
                 _ => Decision::Skip(window_closed(job.channel)),
             });
         }
+        if let Some(later) = self.after_quiet_hours(job, now, last) {
+            return Ok(later);
+        }
         let kind = match job.kind.as_str() {
             "soft" => StepKind::Soft,
             "value" => StepKind::Value,
@@ -202,6 +215,28 @@ fn template_message(t: &crate::config::Template, first_name: Option<&str>) -> De
         format!("[WhatsApp template {}]", t.name),
         Some(json!({"type": "template", "template": template})),
     )
+}
+
+impl Scheduler {
+    /// `None` outside quiet hours; else wait for the morning, or skip when
+    /// the morning falls outside the platform's window.
+    fn after_quiet_hours(&self, job: &JobRow, now: i64, last: i64) -> Option<Decision> {
+        let followups = &self.loaded.config.followups;
+        let (start, end) = followups.quiet()?;
+        let phone = (job.channel == Channel::Whatsapp).then_some(job.recipient.as_str());
+        let zone = quiet::zone_for(phone, followups.zone());
+        let next = quiet::next_allowed(now, zone, start, end);
+        if next <= now {
+            return None;
+        }
+        if job.channel.has_sender() && next > last + WINDOW_MS {
+            return Some(Decision::Skip(format!(
+                "quiet hours ({}) in {zone} last past the 24 h window",
+                followups.quiet_hours
+            )));
+        }
+        Some(Decision::Defer(next))
+    }
 }
 
 /// What `followup_<kind>.j2` sees (also rendered by `setter check`).

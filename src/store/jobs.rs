@@ -39,11 +39,13 @@ pub struct JobRow {
     pub paused_until: Option<i64>,
     /// When WhatsApp last answered 131047 (window closed) for this lead.
     pub window_closed_at: Option<i64>,
+    /// The lead's id on the channel (a WhatsApp number tells the time zone).
+    pub recipient: String,
 }
 
 const JOB_COLUMNS: &str = "j.id, j.lead_id, l.channel, j.epoch, j.step, j.kind, j.due_at, j.state,
     j.reason, j.idempotency_key, l.name AS lead_name, l.stage, l.last_inbound_at, l.paused_until,
-    l.window_closed_at";
+    l.window_closed_at, l.external_id AS recipient";
 
 fn job_from(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow> {
     Ok(JobRow {
@@ -62,6 +64,7 @@ fn job_from(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow> {
         last_inbound_at: r.try_get("last_inbound_at")?,
         paused_until: r.try_get("paused_until")?,
         window_closed_at: r.try_get("window_closed_at")?,
+        recipient: r.try_get("recipient")?,
     })
 }
 
@@ -154,6 +157,20 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// A claimed job that must wait (quiet hours): due again at `due_at`.
+    pub async fn defer_job(&self, id: i64, due_at: i64, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'pending', due_at = ?, lease_until = NULL, updated_at = ?
+             WHERE id = ? AND state = 'claimed'",
+        )
+        .bind(due_at)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// A claimed job that must not go out, with the reason in words.
