@@ -19,6 +19,7 @@ mod common;
 mod harness;
 mod process;
 mod serve_load;
+mod tick_load;
 
 use setter::agent::{Agent, Answer, Inbound};
 use setter::config::{self, Config, Provider};
@@ -258,6 +259,13 @@ async fn main() {
     let rss_idle = rss_kb();
     let mut results = Results(Vec::new());
     results.add("machine", machine());
+    // `SETTER_BENCH_ONLY=tick` runs the follow-up tick section alone.
+    if std::env::var("SETTER_BENCH_ONLY").is_ok_and(|v| v == "tick") {
+        println!("## Follow-up tick cost\n");
+        results.add("tick", tick_load::run(dir.path()).await);
+        results.write_docs();
+        return;
+    }
     // `SETTER_BENCH_ONLY=serve` runs the serve section alone.
     if std::env::var("SETTER_BENCH_ONLY").is_ok_and(|v| v == "serve") {
         let url = common::Stub::start_unrecorded().await.url;
@@ -372,6 +380,8 @@ async fn main() {
 
     println!("## setter serve under load\n");
     results.add("serve", serve_load::run(raw).await);
+    println!("## Follow-up tick cost\n");
+    results.add("tick", tick_load::run(dir.path()).await);
     results.add("eval", process::eval_throughput(dir.path()));
     if let Some(model) = process::local_model(dir.path()) {
         results.add("model", model);
