@@ -380,3 +380,32 @@ async fn a_hot_lead_is_handed_off_once_by_code() {
     assert_eq!(rows[0].trigger, "hot");
     assert!(rows[0].reason.starts_with("tier hot"), "{}", rows[0].reason);
 }
+
+/// What a closer reads, pinned word for word: a change to the packet's
+/// Markdown shows up as a snapshot diff in review.
+#[tokio::test]
+async fn the_markdown_packet_reads_as_pinned() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550206").await;
+    stub.reply("Thanks! What result would you like from fixing that?");
+    stub.extraction(facts(&[
+        ("pain", "we miss calls at night"),
+        ("business", "roofing company"),
+    ]));
+    say(
+        &agent,
+        &lead,
+        "hi, I run a roofing company and we miss calls at night",
+        0,
+    )
+    .await;
+    let memory = agent.store().memory(&lead.id).await.unwrap();
+    let packet = setter::handoff::build(agent.loaded(), &memory);
+    let md = agent
+        .prompts()
+        .render("handoff.md.j2", json!({ "packet": packet }))
+        .unwrap();
+    insta::assert_snapshot!(md);
+}
