@@ -151,25 +151,26 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        let mut rows = Vec::with_capacity(ids.len());
-        for id in ids {
-            sqlx::query(
-                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
-            )
-            .bind(now + lease_ms)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN handoffs h ON h.id = d.handoff_id WHERE d.id = ?"
-            )))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            rows.push(delivery_from(&row)?);
-        }
+        sqlx::query(
+            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?
+             WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(now + lease_ms)
+        .bind(super::id_list(&ids))
+        .execute(&mut *tx)
+        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN handoffs h ON h.id = d.handoff_id
+             WHERE d.id IN (SELECT value FROM json_each(?))"
+        )))
+        .bind(super::id_list(&ids))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(delivery_from)
+        .collect::<Result<Vec<_>>>()?;
         tx.commit().await?;
-        Ok(rows)
+        Ok(super::in_claim_order(&ids, rows, |r| r.id))
     }
 
     /// Records a delivery's result: delivered, retry at `retry_at`, or dead.

@@ -82,27 +82,27 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        let mut jobs = Vec::with_capacity(ids.len());
-        for id in ids {
-            sqlx::query(
-                "UPDATE jobs SET state = 'claimed', attempts = attempts + 1, lease_until = ?, updated_at = ?
-                 WHERE id = ?",
-            )
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {JOB_COLUMNS} FROM jobs j JOIN leads l ON l.id = j.lead_id WHERE j.id = ?"
-            )))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            jobs.push(job_from(&row)?);
-        }
+        sqlx::query(
+            "UPDATE jobs SET state = 'claimed', attempts = attempts + 1, lease_until = ?, updated_at = ?
+             WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(super::id_list(&ids))
+        .execute(&mut *tx)
+        .await?;
+        let jobs = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM jobs j JOIN leads l ON l.id = j.lead_id
+             WHERE j.id IN (SELECT value FROM json_each(?))"
+        )))
+        .bind(super::id_list(&ids))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(job_from)
+        .collect::<Result<Vec<_>>>()?;
         tx.commit().await?;
-        Ok(jobs)
+        Ok(super::in_claim_order(&ids, jobs, |j| j.id))
     }
 
     /// Sends a claimed job's `text`: the bot's message, its outbox row (when a

@@ -218,6 +218,20 @@ impl Store {
     }
 }
 
+/// Claimed rows in the order their ids were claimed (a claim query decides
+/// the order; reading the rows back by id would lose it). `ids` go to SQL as
+/// one JSON array, read with `json_each`: a claim of 64 rows is three
+/// statements, not two per row.
+fn in_claim_order<T>(ids: &[i64], mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
+    rows.sort_by_key(|r| ids.iter().position(|&i| i == id(r)));
+    rows
+}
+
+/// `ids` as the JSON array `json_each` reads.
+fn id_list(ids: &[i64]) -> String {
+    serde_json::to_string(ids).unwrap_or_default()
+}
+
 fn parse<T: FromStr<Err = String>>(s: &str) -> Result<T> {
     s.parse().map_err(Error::Corrupt)
 }

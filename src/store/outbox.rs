@@ -97,28 +97,27 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        let mut rows = Vec::with_capacity(ids.len());
-        for id in ids {
-            sqlx::query(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1,
-                   next_attempt_at = ?, updated_at = ? WHERE id = ?",
-            )
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {ROW_COLUMNS} FROM outbox o JOIN leads l ON l.id = o.lead_id
-                 JOIN messages m ON m.id = o.message_id WHERE o.id = ?"
-            )))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            rows.push(row_from(&row)?);
-        }
+        sqlx::query(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1,
+               next_attempt_at = ?, updated_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(super::id_list(&ids))
+        .execute(&mut *tx)
+        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ROW_COLUMNS} FROM outbox o JOIN leads l ON l.id = o.lead_id
+             JOIN messages m ON m.id = o.message_id WHERE o.id IN (SELECT value FROM json_each(?))"
+        )))
+        .bind(super::id_list(&ids))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(row_from)
+        .collect::<Result<Vec<_>>>()?;
         tx.commit().await?;
-        Ok(rows)
+        Ok(super::in_claim_order(&ids, rows, |r| r.id))
     }
 
     /// The platform accepted the message. Its id goes on the bot's message
