@@ -45,9 +45,19 @@ pub async fn model(loaded: &Loaded) -> Result<Arc<dyn ChatModel>, Error> {
     Ok(llm::from_config(loaded, cassette)?)
 }
 
-/// Config, store, prompts and `model`, wired into an agent.
-pub async fn agent(loaded: Loaded, model: Arc<dyn ChatModel>) -> Result<Agent, Error> {
-    let prompts = Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir)))?;
+/// The templates named by `prompts_dir` (embedded defaults for the rest).
+pub fn prompts(loaded: &Loaded) -> Result<Prompts, Error> {
+    Ok(Prompts::load(Some(
+        &loaded.resolve(&loaded.config.prompts_dir),
+    ))?)
+}
+
+/// Config, store, `prompts` and `model`, wired into an agent.
+pub async fn agent(
+    loaded: Loaded,
+    model: Arc<dyn ChatModel>,
+    prompts: Prompts,
+) -> Result<Agent, Error> {
     let store = open_store(&loaded).await?;
     Ok(Agent::new(
         Arc::new(loaded),

@@ -131,18 +131,20 @@ pub async fn open_store(loaded: &Loaded) -> anyhow::Result<Store> {
 
 /// Config, store, prompts and model, wired into an agent.
 pub async fn build_agent(loaded: Loaded) -> anyhow::Result<Agent> {
-    check_templates(&loaded)?;
+    let prompts = checked_prompts(&loaded)?;
     let model = crate::app::model(&loaded).await?;
-    Ok(crate::app::agent(loaded, model).await?)
+    Ok(crate::app::agent(loaded, model, prompts).await?)
 }
 
-/// A template error is the user's to fix: say so now, before any lead or turn.
-fn check_templates(loaded: &Loaded) -> anyhow::Result<()> {
-    let prompts = Prompts::load(Some(&loaded.resolve(&loaded.config.prompts_dir)))?;
+/// The templates, each rendered once against sample data: a template error
+/// is the user's to fix, so say so now, before a model loads or a lead is
+/// created. The same templates then serve the agent (read once).
+fn checked_prompts(loaded: &Loaded) -> anyhow::Result<Prompts> {
+    let prompts = crate::app::prompts(loaded)?;
     if let Some(e) = init::render_samples(&prompts, loaded).into_iter().next() {
         return Err(e.into());
     }
-    Ok(())
+    Ok(prompts)
 }
 
 /// Now, in Unix milliseconds.

@@ -1,6 +1,6 @@
 //! `setter serve`: answer the configured inboxes over HTTP until SIGTERM.
 
-use super::{check_templates, load_config};
+use super::{checked_prompts, load_config};
 use crate::channels::send::Senders;
 use crate::metrics::{Metrics, TimedModel};
 use crate::pipeline::{Pipeline, Settings};
@@ -28,11 +28,11 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<ExitC
         Some(a) => a,
         None => serve.addr.parse().context("[serve] addr")?,
     };
-    check_templates(&loaded)?;
+    let prompts = checked_prompts(&loaded)?;
     let metrics = Metrics::new();
     let senders = Senders::from_config(&loaded.config.channels)?;
     let model = TimedModel::wrap(crate::app::model(&loaded).await?, metrics.clone());
-    let agent = crate::app::agent(loaded.clone(), model).await?;
+    let agent = crate::app::agent(loaded.clone(), model, prompts).await?;
     let settings = Settings {
         max_concurrent_turns: serve.max_concurrent_turns,
         debounce: Duration::from_millis(serve.debounce_ms),
