@@ -8,7 +8,35 @@ use crate::lead::Stage;
 use crate::llm::Usage;
 use crate::store::Memory;
 
+/// What code decided about this turn before any reply is written.
+pub(super) struct Steering {
+    /// Score what the lead said, say nothing: a human has the conversation
+    /// (paused or handed off), or an opted-out lead said stop again.
+    pub(super) silent: bool,
+    /// The lead asks to stop: acknowledged once, follow-ups ended for good.
+    pub(super) opt_out: bool,
+    /// The lead asks for a human (and hand-offs are automatic).
+    pub(super) wants_human: bool,
+    /// No follow-up ladder after this reply (opted out now or before).
+    pub(super) no_followups: bool,
+}
+
 impl Agent {
+    /// The code-only decisions about this turn, from the lead's state and words.
+    pub(super) fn steering(&self, memory: &Memory) -> Steering {
+        let said = |test: fn(&str) -> bool| memory.pending.iter().any(|m| test(&m.text));
+        let opt_out = said(optout::asks_to_stop);
+        let opted_out = memory.lead.opted_out_at.is_some();
+        Steering {
+            silent: memory.lead.paused_at(self.clock.now_ms())
+                || memory.lead.stage == Stage::HandedOff
+                || (opt_out && opted_out),
+            opt_out,
+            wants_human: self.loaded.config.handoff.auto && said(human::asks_for_human),
+            no_followups: opt_out || opted_out,
+        }
+    }
+
     /// What a lead who asked for a human is told: no model call.
     pub(super) fn next_steps_reply(&self, memory: &Memory) -> Reply {
         let language = language::detect(&transcript::pending_text(memory));

@@ -1,9 +1,10 @@
 //! One turn, as a list of named steps: load → extract → decide → reply →
 //! persist. Each step is a function below; `run` only sequences them.
 
+use super::steer::Steering;
 use super::{
-    budget, context, evidence, extract, grounding, guard, human, language, optout, plan, reasons,
-    revenue, score, transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
+    budget, context, evidence, extract, grounding, guard, language, plan, reasons, revenue, score,
+    transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
 };
 use crate::lead::{Direction, EvidenceKind, Stage};
 use crate::llm::{tokens, ChatMessage, ChatRequest, Speed, Usage};
@@ -38,6 +39,9 @@ pub(super) struct Decision {
     pub(super) stage: Stage,
     stage_why: String,
     plan: plan::Plan,
+    /// Silence, opt-out, a request for a human: decided from the lead's
+    /// state and words before any reply is written.
+    pub(super) steer: Steering,
 }
 
 /// The reply step's result.
@@ -86,35 +90,14 @@ impl Agent {
         laps.lap(&mut times.extract);
         let decision = self.decide(&memory, &extracted.extraction);
         laps.lap(&mut times.decide);
-        // A human has the conversation: score what the lead said, say nothing.
-        // A lead who asks to stop is acknowledged once, in code.
-        let opt_out = memory.pending.iter().any(|m| optout::asks_to_stop(&m.text));
-        // A lead handed to a closer is the closer's: the bot stops qualifying.
-        let silent = memory.lead.paused_at(self.clock.now_ms())
-            || memory.lead.stage == Stage::HandedOff
-            || (opt_out && memory.lead.opted_out_at.is_some());
-        let wants_human = self.loaded.config.handoff.auto
-            && memory
-                .pending
-                .iter()
-                .any(|m| human::asks_for_human(&m.text));
-        let reply = match (silent, opt_out, wants_human) {
-            (true, _, _) => None,
-            (false, true, _) => Some(self.opt_out_reply(&memory)),
-            (false, false, true) => Some(self.next_steps_reply(&memory)),
-            (false, false, false) => Some(self.reply(&memory, &decision, recorded).await?),
-        };
+        let reply = self.choose_reply(&memory, &decision, recorded).await?;
         laps.lap(&mut times.reply);
         let mut usage = extracted.usage;
         if let Some(r) = &reply {
             usage += r.usage;
         }
         let reasons = self.reasons(&memory, &decision);
-        let mut commit = self.commit(&memory, &decision, reply.as_ref(), &reasons, usage, started);
-        if opt_out || memory.lead.opted_out_at.is_some() {
-            commit.opt_out = opt_out;
-            commit.followups.clear(); // never again, even after a later reply
-        }
+        let commit = self.commit(&memory, &decision, reply.as_ref(), &reasons, usage, started);
         let saved = self.store.commit_turn(&commit).await?;
         laps.lap(&mut times.persist);
         let (reply_id, outbox_id) = match saved {
@@ -124,8 +107,8 @@ impl Agent {
                 outbox_id,
             } => (reply_id, outbox_id),
         };
-        if reply_id.is_some() && !opt_out {
-            self.hand_off_if_due(&memory, &decision, wants_human)
+        if reply_id.is_some() && !decision.steer.opt_out {
+            self.hand_off_if_due(&memory, &decision, decision.steer.wants_human)
                 .await?;
         }
         tracing::info!(tier = %decision.assessment.tier, action = decision.plan.action.as_str(),
@@ -162,6 +145,22 @@ impl Agent {
         Ok(match reply_id {
             Some(_) => Answer::Replied(report),
             None => Answer::Scored(report),
+        })
+    }
+
+    /// Step 3's choice: silence, a reply decided in code, or the model's.
+    async fn choose_reply(
+        &self,
+        memory: &Memory,
+        d: &Decision,
+        recorded: Option<String>,
+    ) -> Result<Option<Reply>> {
+        let steer = &d.steer;
+        Ok(match (steer.silent, steer.opt_out, steer.wants_human) {
+            (true, _, _) => None,
+            (false, true, _) => Some(self.opt_out_reply(memory)),
+            (false, false, true) => Some(self.next_steps_reply(memory)),
+            (false, false, false) => Some(self.reply(memory, d, recorded).await?),
         })
     }
 
@@ -254,6 +253,7 @@ impl Agent {
             stage,
             stage_why,
             plan,
+            steer: self.steering(memory),
         }
     }
 
@@ -397,8 +397,12 @@ impl Agent {
             latency_ms: started.elapsed().as_millis() as i64,
             at: newest.at,
             now: self.clock.now_ms(),
-            followups: self.ladder(memory.lead.channel, d, newest.at),
-            opt_out: false,
+            // Never again after an opt-out, even after a later reply.
+            followups: match d.steer.no_followups {
+                true => Vec::new(),
+                false => self.ladder(memory.lead.channel, d, newest.at),
+            },
+            opt_out: d.steer.opt_out,
         }
     }
 
