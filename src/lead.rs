@@ -112,3 +112,54 @@ mod tests {
         assert!(Level::High > Level::Medium && Tier::Hot > Tier::Warm);
     }
 }
+
+named_enum!(
+    /// Where a follow-up step is in its life (the `jobs.state` column).
+    JobState {
+        Pending => "pending",
+        Claimed => "claimed",
+        Sent => "sent",
+        Cancelled => "cancelled",
+        Skipped => "skipped",
+    }
+);
+
+named_enum!(
+    /// Why a follow-up step did not go out: stored beside the reason in
+    /// words, so metrics, `followups list --json` and eval expectations match
+    /// on a code instead of parsing sentences.
+    JobReason {
+        LeadWrote => "lead_wrote",
+        Restarted => "restarted",
+        OptedOut => "opted_out",
+        HandedOff => "handed_off",
+        Takeover => "takeover",
+        Operator => "operator",
+        Superseded => "superseded",
+        Stage => "stage",
+        Human => "human",
+        Window => "window",
+        QuietHours => "quiet_hours",
+        Guard => "guard",
+    }
+);
+
+impl JobReason {
+    /// The reason in words, when the code says it all.
+    pub fn describe(self) -> &'static str {
+        match self {
+            JobReason::LeadWrote => "the lead wrote again",
+            JobReason::Restarted => "a newer reply restarted the ladder",
+            JobReason::OptedOut => "the lead opted out",
+            JobReason::HandedOff => "the lead was handed off",
+            JobReason::Takeover => "a human took over the conversation",
+            JobReason::Operator => "cancelled by the operator",
+            JobReason::Superseded => "a later step was due at the same time",
+            JobReason::Stage => "the lead's stage ends follow-ups",
+            JobReason::Human => "a human has the conversation",
+            JobReason::Window => "outside the platform's 24 h messaging window",
+            JobReason::QuietHours => "quiet hours last past the 24 h window",
+            JobReason::Guard => "the step's text failed a guard",
+        }
+    }
+}

@@ -199,6 +199,16 @@ impl Agent {
         &self.loaded
     }
 
+    /// The follow-up worker for this agent's store, templates and config:
+    /// the ladders its replies schedule are sent by this.
+    pub fn followups(&self) -> crate::scheduler::Scheduler {
+        crate::scheduler::Scheduler::new(
+            self.store.clone(),
+            self.prompts.clone(),
+            self.loaded.clone(),
+        )
+    }
+
     /// Pays the lazy start-up costs now instead of on the first lead's turn:
     /// the tokenizer's vocabulary (~150 ms) and the reply templates'
     /// compilation. A server calls this before it accepts traffic.

@@ -426,7 +426,11 @@ impl Agent {
             .map(|(s, step)| PlannedStep {
                 step,
                 kind: s.kind.as_str().into(),
-                due_at: last_inbound + s.after.as_millis() as i64,
+                due_at: crate::scheduler::fit_window(
+                    channel,
+                    last_inbound,
+                    last_inbound + s.after.as_millis() as i64,
+                ),
             })
             .collect()
     }

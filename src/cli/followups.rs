@@ -58,7 +58,7 @@ pub async fn tick(config: Option<&Path>, args: TickArgs) -> anyhow::Result<ExitC
         report.sent,
         report.skipped.len()
     );
-    for (job, why) in &report.skipped {
+    for (job, _, why) in &report.skipped {
         println!("  skipped job {job}: {why}");
     }
     if handoffs > 0 {
@@ -103,7 +103,7 @@ pub async fn run(config: Option<&Path>, cmd: FollowupsCommand) -> anyhow::Result
         FollowupsCommand::Cancel { id } => {
             let lead = store.lead(&id).await?;
             let n = store
-                .cancel_jobs(&lead.id, "cancelled by the operator", now_ms())
+                .cancel_jobs(&lead.id, crate::lead::JobReason::Operator, now_ms())
                 .await?;
             println!("cancelled {n} pending follow-up(s) for lead {}", lead.id);
         }

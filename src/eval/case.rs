@@ -5,6 +5,7 @@
 //! real conversation becomes a case by fixing its `expect` block by hand.
 
 use super::assertion::Assertion;
+use super::followups::{FollowupStep, Offset};
 use super::Mode;
 use crate::config::Loaded;
 use crate::lead::{Channel, Level, Tier};
@@ -29,6 +30,10 @@ pub struct Turn {
     /// Unix milliseconds; optional (evals space turns one minute apart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<i64>,
+    /// Time since the case's start (`"+26h"`): follow-up cases say when the
+    /// lead writes, on the virtual clock. Not with `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<Offset>,
 }
 
 /// What a careful human says the outcome should be (gold), or what the system
@@ -50,6 +55,10 @@ pub struct Expect {
     /// Checks on the regenerated replies (`replay` and `simulate` modes only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<Assertion>,
+    /// What must happen to the follow-up ladders (see `eval::followups`);
+    /// listing them runs the case on the virtual clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followups: Option<Vec<FollowupStep>>,
 }
 
 impl Expect {
@@ -72,6 +81,10 @@ pub struct Case {
     /// Override some of the suite config's `[offer]` for this case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer: Option<OfferPatch>,
+    /// Any other config for this case, as the tables of a `setter.toml` in
+    /// JSON (`{"followups": {"quiet_hours": ""}}`), merged over the suite's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Map<String, Value>>,
     #[serde(default)]
     pub turns: Vec<Turn>,
     #[serde(default)]
@@ -85,6 +98,10 @@ pub struct Case {
     /// conversation, then a model playing this persona writes the rest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persona: Option<Persona>,
+    /// How long the virtual clock runs after the last lead message (from the
+    /// case's start; default: the last message + 14 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Offset>,
 }
 
 /// Fields of `[offer]` a case replaces; the rest come from the suite config.
@@ -106,9 +123,35 @@ pub struct OfferPatch {
 }
 
 impl Case {
+    /// What is wrong with the case's times, if anything: `at` and `offset`
+    /// together, offsets going back, or `until` before the last message.
+    pub fn check_times(&self) -> Result<(), String> {
+        let mut last = Offset(0);
+        for (i, t) in self.turns.iter().enumerate() {
+            let n = i + 1;
+            if t.at.is_some() && t.offset.is_some() {
+                return Err(format!("turn {n} has both \"at\" and \"offset\"; keep one"));
+            }
+            if let Some(o) = t.offset {
+                if o < last {
+                    return Err(format!(
+                        "turn {n}'s offset {o} is before the previous turn's {last}: turns go forward in time"
+                    ));
+                }
+                last = o;
+            }
+        }
+        match self.until {
+            Some(u) if u < last => Err(format!(
+                "\"until\" {u} is before the last turn ({last}); the clock cannot run backwards"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the case runs with the suite config as it is.
     pub fn uses_suite_config(&self) -> bool {
-        self.framework.is_none() && self.offer.is_none()
+        self.framework.is_none() && self.offer.is_none() && self.config.is_none()
     }
 
     /// The suite config with this case's framework and offer overrides,
@@ -117,7 +160,10 @@ impl Case {
         if self.uses_suite_config() {
             return Ok(suite.clone());
         }
-        let mut config = suite.config.clone();
+        let mut config = match &self.config {
+            Some(patch) => patched(&suite.config, patch)?,
+            None => suite.config.clone(),
+        };
         if let Some(f) = &self.framework {
             config.qualification.framework = f.clone();
         }
@@ -141,6 +187,27 @@ impl Case {
         crate::config::finish(config, Path::new(&origin), suite.base_dir.clone())
             .map_err(|e| e.to_string())
     }
+}
+
+/// `config` with `patch` merged in, table by table; errors name the key.
+fn patched(
+    config: &crate::config::Config,
+    patch: &serde_json::Map<String, Value>,
+) -> Result<crate::config::Config, String> {
+    fn merge(base: &mut Value, patch: &Value) {
+        match (base, patch) {
+            (Value::Object(b), Value::Object(p)) => {
+                for (k, v) in p {
+                    merge(b.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+            (b, p) => *b = p.clone(),
+        }
+    }
+    let mut value = serde_json::to_value(config).map_err(|e| e.to_string())?;
+    merge(&mut value, &Value::Object(patch.clone()));
+    serde_json::from_value(value)
+        .map_err(|e| format!("\"config\": {}", crate::suggest::explain(&e.to_string())))
 }
 
 /// Who a simulated lead is and how long they keep writing.
@@ -211,6 +278,11 @@ pub fn parse_cases(name: &str, text: &str) -> CaseFile {
         match Case::deserialize(&value) {
             Ok(case) if case.id.trim().is_empty() => {
                 out.errors.push(fail(None, "\"id\" is empty".into()))
+            }
+            Ok(case) if case.check_times().is_err() => {
+                let why = case.check_times().err().unwrap_or_default();
+                out.errors
+                    .push(fail(id, format!("case \"{}\": {why}", case.id)));
             }
             Ok(case) => {
                 if let Some((_, first)) = out.cases.iter().find(|(c, _)| c.id == case.id) {

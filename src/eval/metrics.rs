@@ -339,6 +339,9 @@ pub struct Metrics {
     pub fit: ClassMetrics,
     pub intent: ClassMetrics,
     pub disqualifier: Disqualifier,
+    /// Present when a case lists follow-ups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followups: Option<super::followups::FollowupMetrics>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -438,6 +441,10 @@ pub fn compute(pairs: &[Pair], rules: &SlotRules) -> Metrics {
         fit: classify(&fit, &LEVELS),
         intent: classify(&intent, &LEVELS),
         disqualifier: dq,
+        followups: pairs
+            .iter()
+            .any(|p| p.gold.followups.is_some())
+            .then(|| super::followups::compute(pairs)),
     }
 }
 
@@ -461,6 +468,10 @@ impl Metrics {
         put("intent_accuracy", self.intent.accuracy);
         put("disqualifier_recall", self.disqualifier.recall);
         put("disqualifier_precision", self.disqualifier.precision);
+        if let Some(f) = &self.followups {
+            put("followup_precision", f.precision);
+            put("followup_recall", f.recall);
+        }
         m
     }
 }
@@ -517,6 +528,10 @@ pub fn differences(gold: &Expect, pred: &Expect, rules: &SlotRules) -> Vec<Strin
                 compact(p)
             ));
         }
+    }
+    if let Some(want) = &gold.followups {
+        let got = pred.followups.as_deref().unwrap_or_default();
+        out.extend(super::followups::differences(want, got));
     }
     out
 }

@@ -15,6 +15,7 @@ pub mod assertion;
 pub mod cadence;
 pub mod case;
 pub mod compare;
+pub mod followups;
 pub mod metrics;
 pub mod report;
 pub mod run;
@@ -63,6 +64,8 @@ pub const METRIC_NAMES: &[&str] = &[
     "single_question_rate",
     "budget_timing_rate",
     "pass_hat_k",
+    "followup_precision",
+    "followup_recall",
 ];
 
 /// How a suite's cases are run.

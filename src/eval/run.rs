@@ -12,9 +12,11 @@
 use super::assertion::{Assertion, Check};
 use super::cadence::{CheckResult, CheckStatus, TurnTrace};
 use super::case::{Case, Expect, Role, Turn};
+use super::followups::{self, Offset};
 use super::simulate;
 use super::{CaseUsage, Error, Mode, Outcome};
 use crate::agent::{topics, Agent, Answer, Inbound, TurnReport};
+use crate::clock::ManualClock;
 use crate::config::{Framework, Loaded};
 use crate::lead::{Channel, Stage};
 use crate::llm::{cassette, ChatMessage, ChatModel, ChatRequest, JsonSchema};
@@ -28,6 +30,9 @@ use std::sync::Arc;
 /// turn has `at`: fixed times keep prompts (and cassette keys) stable.
 pub const START_MS: i64 = 1_767_603_600_000;
 const TURN_GAP_MS: i64 = 60_000;
+/// How long follow-up cases run after the last lead message by default:
+/// past the longest default ladder (+3 d) with room to spare.
+const FOLLOWUP_HORIZON_MS: i64 = 14 * 86_400_000;
 
 /// A scratch SQLite file, removed (with its WAL files) on drop.
 struct Scratch(PathBuf);
@@ -65,6 +70,9 @@ struct Runner {
     mode: Mode,
     /// Plays simulated leads and judges replies.
     model: Arc<dyn ChatModel>,
+    /// The virtual clock every agent reads: set to each message's time, so
+    /// runs are deterministic and follow-ups are due on it, not on the wall.
+    clock: Arc<ManualClock>,
     judge: bool,
 }
 
@@ -88,11 +96,14 @@ pub async fn run(
         Scratch(std::env::temp_dir().join(format!("setter-eval-{}.db", uuid::Uuid::now_v7())));
     let store = Store::open(&format!("sqlite://{}", scratch.0.display())).await?;
     let prompts = Arc::new(prompts);
+    let clock = ManualClock::new(START_MS);
     let mut runner = Runner {
         mode: opts.mode,
         judge: opts.judge,
         model: model.clone(),
-        agent: Agent::new(Arc::new(loaded), model, store.clone(), prompts.clone())?,
+        agent: Agent::new(Arc::new(loaded), model, store.clone(), prompts.clone())?
+            .with_clock(clock.clone()),
+        clock,
         variants: HashMap::new(),
         prompts,
     };
@@ -156,7 +167,8 @@ impl Runner {
         if case.uses_suite_config() {
             return Ok(self.agent.clone());
         }
-        let key = serde_json::to_string(&(&case.framework, &case.offer)).unwrap_or_default();
+        let key = serde_json::to_string(&(&case.framework, &case.offer, &case.config))
+            .unwrap_or_default();
         if let Some(agent) = self.variants.get(&key) {
             return Ok(agent.clone());
         }
@@ -167,7 +179,8 @@ impl Runner {
             self.agent.store().clone(),
             self.prompts.clone(),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_clock(self.clock.clone());
         self.variants.insert(key, agent.clone());
         Ok(agent)
     }
@@ -176,6 +189,9 @@ impl Runner {
     async fn case(&mut self, case: &Case) -> Result<CaseRun, String> {
         let agent = self.agent_for(case)?;
         let loaded = agent.loaded();
+        // Cases that list follow-ups run their ladders on the virtual clock.
+        let timed = case.expect.followups.is_some();
+        let scheduler = agent.followups();
         let new = NewLead {
             channel: case.channel.unwrap_or(Channel::Webchat),
             external_id: format!("eval-{}", case.id),
@@ -201,7 +217,11 @@ impl Runner {
         for message in 1.. {
             let (text, recorded, label) = match scripted.get(message as usize - 1) {
                 Some(&(i, turn)) => {
-                    at = turn.at.unwrap_or(START_MS + i as i64 * TURN_GAP_MS);
+                    at = match (turn.offset, turn.at) {
+                        (Some(Offset(o)), _) => START_MS + o,
+                        (None, Some(at)) => at,
+                        (None, None) => START_MS + i as i64 * TURN_GAP_MS,
+                    };
                     // Offline keeps the setter turn that answered this message
                     // (empty when the lead wrote again first): no reply call.
                     let recorded =
@@ -223,6 +243,12 @@ impl Runner {
                     }
                 }
             };
+            if timed {
+                followups::advance(&scheduler, agent.store(), at)
+                    .await
+                    .map_err(|e| format!("{label}: follow-ups: {e}"))?;
+            }
+            self.clock.set(at);
             let inbound = Inbound {
                 text: text.clone(),
                 external_id: None,
@@ -243,6 +269,21 @@ impl Runner {
             last = Some(report);
         }
         let r = last.ok_or("the case has no lead turn")?;
+        let mut pred = prediction(&r);
+        if timed {
+            let until = case
+                .until
+                .map_or(at + FOLLOWUP_HORIZON_MS, |o| START_MS + o.0);
+            followups::advance(&scheduler, agent.store(), until)
+                .await
+                .map_err(|e| format!("follow-ups after the last message: {e}"))?;
+            let jobs = agent
+                .store()
+                .jobs(Some(&lead.id))
+                .await
+                .map_err(|e| e.to_string())?;
+            pred.followups = Some(followups::observed(&jobs, START_MS));
+        }
         let checks = if self.mode.regenerates() {
             self.checks(&loaded.framework, &case.expect.assertions, &trace)
                 .await?
@@ -250,7 +291,7 @@ impl Runner {
             Vec::new()
         };
         Ok(CaseRun {
-            pred: prediction(&r),
+            pred,
             usage,
             trace,
             checks,
@@ -375,6 +416,7 @@ fn prediction(r: &TurnReport) -> Expect {
         tier: Some(r.tier),
         disqualified: Some(r.stage == Stage::Disqualified),
         assertions: Vec::new(),
+        followups: None,
     }
 }
 

@@ -12,7 +12,7 @@
 mod quiet;
 
 use crate::config::{Loaded, StepKind};
-use crate::lead::{Channel, Stage};
+use crate::lead::{Channel, JobReason, Stage};
 use crate::prompts::Prompts;
 use crate::store::{self, JobRow, Store};
 use serde_json::json;
@@ -22,6 +22,10 @@ use std::time::Duration;
 /// Meta's standard messaging window: free-form messages only within 24 h of
 /// the lead's last message (docs/channels.md §7).
 const WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// Free-form text must land inside the window with room to spare: the
+/// outbox, a retry or the platform's own clock can add minutes, and a message
+/// that arrives a second late fails with 131047.
+const WINDOW_MARGIN_MS: i64 = 10 * 60 * 1000;
 /// A claim's lease: a worker that dies mid-step frees the job after this.
 const LEASE_MS: i64 = 60_000;
 /// The longest the worker sleeps: new ladders are scheduled by turns
@@ -44,8 +48,8 @@ pub struct TickReport {
     pub sent: usize,
     /// Steps moved out of quiet hours.
     pub deferred: usize,
-    /// (job id, why) for each skipped step.
-    pub skipped: Vec<(i64, String)>,
+    /// (job id, why as a code, why in words) for each skipped step.
+    pub skipped: Vec<(i64, JobReason, String)>,
 }
 
 /// What to do with a due step.
@@ -54,7 +58,8 @@ enum Decision {
     /// The words for the transcript, and the send body's part when the
     /// message is not plain text (a WhatsApp template).
     Send(String, Option<serde_json::Value>),
-    Skip(String),
+    /// Why, as a code and in words.
+    Skip(JobReason, String),
     /// Quiet hours: due again at this time.
     Defer(i64),
 }
@@ -91,7 +96,7 @@ impl Scheduler {
                     .iter()
                     .any(|j| j.lead_id == job.lead_id && j.epoch == job.epoch && j.step > job.step);
                 let decision = match later {
-                    true => Decision::Skip("a later step was due at the same time".into()),
+                    true => skip(JobReason::Superseded),
                     false => self.decide(job, now)?,
                 };
                 match decision {
@@ -105,10 +110,12 @@ impl Scheduler {
                         self.store.defer_job(job.id, at, now).await?;
                         report.deferred += 1;
                     }
-                    Decision::Skip(why) => {
-                        tracing::info!(lead_id = %job.lead_id, step = job.step, reason = %why, "follow-up skipped");
-                        self.store.finish_job_skipped(job.id, &why, now).await?;
-                        report.skipped.push((job.id, why));
+                    Decision::Skip(code, why) => {
+                        tracing::info!(lead_id = %job.lead_id, step = job.step, reason = %code, "follow-up skipped");
+                        self.store
+                            .finish_job_skipped(job.id, code, &why, now)
+                            .await?;
+                        report.skipped.push((job.id, code, why));
                     }
                 }
             }
@@ -128,8 +135,8 @@ impl Scheduler {
             match self.tick(now).await {
                 Ok(r) => {
                     (0..r.sent).for_each(|_| metrics.followup("sent"));
-                    for (_, why) in &r.skipped {
-                        metrics.followup(skip_label(why));
+                    for (_, code, _) in &r.skipped {
+                        metrics.followup(&format!("skipped_{code}"));
                     }
                     if r.sent > 0 {
                         sent.notify_one();
@@ -152,10 +159,13 @@ impl Scheduler {
             job.stage,
             Stage::Disqualified | Stage::HandedOff | Stage::Closed
         ) {
-            return Ok(Decision::Skip(format!("the lead is {}", job.stage)));
+            return Ok(Decision::Skip(
+                JobReason::Stage,
+                format!("the lead is {}", job.stage),
+            ));
         }
         if job.paused_until.is_some_and(|until| until > now) {
-            return Ok(Decision::Skip("a human has the conversation".into()));
+            return Ok(skip(JobReason::Human));
         }
         let last = job.last_inbound_at.unwrap_or(job.due_at);
         let first_name = job
@@ -165,7 +175,7 @@ impl Scheduler {
         // The platform's word beats our clock: a 131047 after the lead's last
         // message closes the window until they write again.
         let closed_by_platform = job.window_closed_at.is_some_and(|at| at >= last);
-        if job.channel.has_sender() && (now > last + WINDOW_MS || closed_by_platform) {
+        if job.channel.has_sender() && (now > window_end(last) || closed_by_platform) {
             let template = self
                 .loaded
                 .config
@@ -175,7 +185,7 @@ impl Scheduler {
                 .as_ref();
             return Ok(match (job.channel, template) {
                 (Channel::Whatsapp, Some(t)) => template_message(t, first_name),
-                _ => Decision::Skip(window_closed(job.channel)),
+                _ => Decision::Skip(JobReason::Window, window_closed(job.channel)),
             });
         }
         if let Some(later) = self.after_quiet_hours(job, now, last) {
@@ -190,7 +200,7 @@ impl Scheduler {
         let text = self.prompts.render(kind.template(), ctx)?;
         let text = text.trim();
         if asks_if_still_interested(text) {
-            return Ok(Decision::Skip(format!(
+            return Ok(Decision::Skip(JobReason::Guard, format!(
                 "{} asks \"are you still interested?\", the follow-up that makes leads disengage; reword it",
                 kind.template()
             )));
@@ -229,13 +239,34 @@ impl Scheduler {
         if next <= now {
             return None;
         }
-        if job.channel.has_sender() && next > last + WINDOW_MS {
-            return Some(Decision::Skip(format!(
-                "quiet hours ({}) in {zone} last past the 24 h window",
-                followups.quiet_hours
-            )));
+        if job.channel.has_sender() && next > window_end(last) {
+            return Some(Decision::Skip(
+                JobReason::QuietHours,
+                format!(
+                    "quiet hours ({}) in {zone} last past the 24 h window",
+                    followups.quiet_hours
+                ),
+            ));
         }
         Some(Decision::Defer(next))
+    }
+}
+
+/// The last moment free-form text may go out after the lead's message at `last`.
+fn window_end(last: i64) -> i64 {
+    last + WINDOW_MS - WINDOW_MARGIN_MS
+}
+
+/// When a step due at `due` should be scheduled: a step that falls in the
+/// window's closing margin (the seed's WhatsApp "+24 h") moves back to the
+/// window's last safe minute, so it goes out as text instead of failing or
+/// needing a template; anything else stays where the ladder put it.
+pub fn fit_window(channel: Channel, last_inbound: i64, due: i64) -> i64 {
+    let end = window_end(last_inbound);
+    let closing = end < due && due <= last_inbound + WINDOW_MS;
+    match channel.has_sender() && closing {
+        true => end,
+        false => due,
     }
 }
 
@@ -255,19 +286,9 @@ pub fn context(
     })
 }
 
-/// A skip reason as a metric label (few values, no lead data).
-fn skip_label(why: &str) -> &'static str {
-    if why.contains("24 h") {
-        "skipped_window"
-    } else if why.contains("later step") {
-        "skipped_superseded"
-    } else if why.contains("human") {
-        "skipped_human"
-    } else if why.starts_with("the lead is") {
-        "skipped_stage"
-    } else {
-        "skipped_other"
-    }
+/// A skip whose code says it all.
+fn skip(code: JobReason) -> Decision {
+    Decision::Skip(code, code.describe().to_string())
 }
 
 fn window_closed(channel: Channel) -> String {
@@ -301,7 +322,21 @@ pub fn asks_if_still_interested(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::asks_if_still_interested;
+    use super::{asks_if_still_interested, fit_window};
+    use crate::lead::Channel;
+
+    #[test]
+    fn a_step_due_as_the_window_closes_moves_to_its_last_safe_minute() {
+        let h = 3_600_000;
+        let safe = 24 * h - 10 * 60_000;
+        assert_eq!(fit_window(Channel::Whatsapp, 0, 24 * h), safe);
+        assert_eq!(fit_window(Channel::Instagram, 0, 24 * h - 60_000), safe);
+        // Inside the window, past it, or on a channel without a window: unchanged.
+        assert_eq!(fit_window(Channel::Whatsapp, 0, h), h);
+        assert_eq!(fit_window(Channel::Whatsapp, 0, safe), safe);
+        assert_eq!(fit_window(Channel::Whatsapp, 0, 24 * h + 1), 24 * h + 1);
+        assert_eq!(fit_window(Channel::Webchat, 0, 24 * h), 24 * h);
+    }
 
     #[test]
     fn the_worst_follow_up_is_caught_in_five_languages() {

@@ -100,8 +100,13 @@ impl Store {
                 .bind(&c.lead_id)
                 .execute(&mut *tx)
                 .await?;
-            super::jobs::cancel_pending_jobs(&mut tx, &c.lead_id, "the lead opted out", c.now)
-                .await?;
+            super::jobs::cancel_pending_jobs(
+                &mut tx,
+                &c.lead_id,
+                crate::lead::JobReason::OptedOut,
+                c.now,
+            )
+            .await?;
         } else if reply_id.is_some() && !c.followups.is_empty() {
             super::jobs::schedule(&mut tx, &c.lead_id, c.turn, &c.followups, c.now).await?;
         }

@@ -129,8 +129,13 @@ impl Store {
             .bind(h.lead_id)
             .execute(&mut *tx)
             .await?;
-        super::jobs::cancel_pending_jobs(&mut tx, h.lead_id, "the lead was handed off", now)
-            .await?;
+        super::jobs::cancel_pending_jobs(
+            &mut tx,
+            h.lead_id,
+            crate::lead::JobReason::HandedOff,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Handoff::Created(id))
     }

@@ -222,7 +222,7 @@ async fn inbound(
     .execute(&mut *tx)
     .await?;
     // The lead answered: the rest of the ladder is moot until the next reply.
-    super::jobs::cancel_pending_jobs(tx, &lead.id, "the lead wrote again", now).await?;
+    super::jobs::cancel_pending_jobs(tx, &lead.id, crate::lead::JobReason::LeadWrote, now).await?;
     out.messages += 1;
     out.message_ids.extend(id);
     if !out.leads.contains(&lead.id) {

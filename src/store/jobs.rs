@@ -6,7 +6,7 @@
 //! (PostgreSQL: the same claim with `FOR UPDATE SKIP LOCKED`.)
 
 use super::{parse, Result, Store};
-use crate::lead::{Channel, Stage};
+use crate::lead::{Channel, JobReason, JobState, Stage};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -29,9 +29,15 @@ pub struct JobRow {
     pub step: i64,
     pub kind: String,
     pub due_at: i64,
-    pub state: String,
+    pub state: JobState,
+    /// Why the step was cancelled or skipped, in words and as a code.
     pub reason: Option<String>,
+    pub reason_code: Option<JobReason>,
     pub idempotency_key: String,
+    /// When the step's message was written (sent steps).
+    pub sent_at: Option<i64>,
+    /// Whether it went out as an approved WhatsApp template.
+    pub as_template: bool,
     /// The lead's state when the job was read: what the step's decision needs.
     pub lead_name: Option<String>,
     pub stage: Stage,
@@ -44,8 +50,14 @@ pub struct JobRow {
 }
 
 const JOB_COLUMNS: &str = "j.id, j.lead_id, l.channel, j.epoch, j.step, j.kind, j.due_at, j.state,
-    j.reason, j.idempotency_key, l.name AS lead_name, l.stage, l.last_inbound_at, l.paused_until,
-    l.window_closed_at, l.external_id AS recipient";
+    j.reason, j.reason_code, j.idempotency_key, l.name AS lead_name, l.stage, l.last_inbound_at,
+    l.paused_until, l.window_closed_at, l.external_id AS recipient, m.at AS sent_at,
+    EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = j.message_id AND o.payload IS NOT NULL)
+        AS as_template";
+
+/// Jobs with their lead and, once sent, their message.
+const JOB_FROM: &str =
+    "jobs j JOIN leads l ON l.id = j.lead_id LEFT JOIN messages m ON m.id = j.message_id";
 
 fn job_from(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow> {
     Ok(JobRow {
@@ -56,9 +68,15 @@ fn job_from(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow> {
         step: r.try_get("step")?,
         kind: r.try_get("kind")?,
         due_at: r.try_get("due_at")?,
-        state: r.try_get("state")?,
+        state: parse(r.try_get("state")?)?,
         reason: r.try_get("reason")?,
+        reason_code: r
+            .try_get::<Option<&str>, _>("reason_code")?
+            .map(parse)
+            .transpose()?,
         idempotency_key: r.try_get("idempotency_key")?,
+        sent_at: r.try_get("sent_at")?,
+        as_template: r.try_get("as_template")?,
         lead_name: r.try_get("lead_name")?,
         stage: parse(r.try_get("stage")?)?,
         last_inbound_at: r.try_get("last_inbound_at")?,
@@ -92,7 +110,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let jobs = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {JOB_COLUMNS} FROM jobs j JOIN leads l ON l.id = j.lead_id
+            "SELECT {JOB_COLUMNS} FROM {JOB_FROM}
              WHERE j.id IN (SELECT value FROM json_each(?))"
         )))
         .bind(super::id_list(&ids))
@@ -173,11 +191,19 @@ impl Store {
         Ok(())
     }
 
-    /// A claimed job that must not go out, with the reason in words.
-    pub async fn finish_job_skipped(&self, id: i64, reason: &str, now: i64) -> Result<()> {
+    /// A claimed job that must not go out, with the reason as a code and in words.
+    pub async fn finish_job_skipped(
+        &self,
+        id: i64,
+        code: JobReason,
+        reason: &str,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query(
-            "UPDATE jobs SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ? AND state = 'claimed'",
+            "UPDATE jobs SET state = 'skipped', reason_code = ?, reason = ?, updated_at = ?
+             WHERE id = ? AND state = 'claimed'",
         )
+        .bind(code.as_str())
         .bind(reason)
         .bind(now)
         .bind(id)
@@ -187,7 +213,7 @@ impl Store {
     }
 
     /// Cancels a lead's pending steps (the operator's `followups cancel`).
-    pub async fn cancel_jobs(&self, lead_id: &str, reason: &str, now: i64) -> Result<u64> {
+    pub async fn cancel_jobs(&self, lead_id: &str, reason: JobReason, now: i64) -> Result<u64> {
         let mut conn = self.pool.acquire().await?;
         cancel_pending_jobs(&mut conn, lead_id, reason, now).await
     }
@@ -195,7 +221,7 @@ impl Store {
     /// Jobs, newest first, of one lead or all.
     pub async fn jobs(&self, lead_id: Option<&str>) -> Result<Vec<JobRow>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {JOB_COLUMNS} FROM jobs j JOIN leads l ON l.id = j.lead_id
+            "SELECT {JOB_COLUMNS} FROM {JOB_FROM}
              WHERE ?1 IS NULL OR j.lead_id = ?1 ORDER BY j.due_at DESC, j.id DESC"
         )))
         .bind(lead_id)
@@ -224,7 +250,7 @@ pub(super) async fn schedule(
     steps: &[PlannedStep],
     now: i64,
 ) -> Result<()> {
-    cancel_pending_jobs(conn, lead_id, "a newer reply restarted the ladder", now).await?;
+    cancel_pending_jobs(conn, lead_id, JobReason::Restarted, now).await?;
     for s in steps {
         sqlx::query(
             "INSERT INTO jobs (lead_id, epoch, step, kind, due_at, state, idempotency_key, created_at, updated_at)
@@ -248,14 +274,15 @@ pub(super) async fn schedule(
 pub(super) async fn cancel_pending_jobs(
     conn: &mut sqlx::SqliteConnection,
     lead_id: &str,
-    reason: &str,
+    reason: JobReason,
     now: i64,
 ) -> Result<u64> {
     let done = sqlx::query(
-        "UPDATE jobs SET state = 'cancelled', reason = ?, updated_at = ?
+        "UPDATE jobs SET state = 'cancelled', reason_code = ?, reason = ?, updated_at = ?
          WHERE lead_id = ? AND state IN ('pending', 'claimed')",
     )
-    .bind(reason)
+    .bind(reason.as_str())
+    .bind(reason.describe())
     .bind(now)
     .bind(lead_id)
     .execute(&mut *conn)

@@ -214,7 +214,6 @@ pub(super) async fn pause_in(
     if done.rows_affected() == 0 {
         return Err(Error::LeadNotFound(lead_id.into()));
     }
-    super::jobs::cancel_pending_jobs(conn, lead_id, "a human took over the conversation", now)
-        .await?;
+    super::jobs::cancel_pending_jobs(conn, lead_id, crate::lead::JobReason::Takeover, now).await?;
     super::outbox::cancel_pending(conn, lead_id, "a human took over the conversation", now).await
 }
