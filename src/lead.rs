@@ -140,6 +140,7 @@ named_enum!(
         Human => "human",
         Window => "window",
         QuietHours => "quiet_hours",
+        MinGap => "min_gap",
         Guard => "guard",
     }
 );
@@ -159,6 +160,9 @@ impl JobReason {
             JobReason::Human => "a human has the conversation",
             JobReason::Window => "outside the platform's 24 h messaging window",
             JobReason::QuietHours => "quiet hours last past the 24 h window",
+            JobReason::MinGap => {
+                "the minimum gap after the bot's last message lasts past the 24 h window"
+            }
             JobReason::Guard => "the step's text failed a guard",
         }
     }

@@ -82,6 +82,11 @@ pub struct FollowupsConfig {
     pub quiet_hours: String,
     /// The lead's zone when their number does not tell it (IANA name).
     pub timezone: String,
+    /// The least time between any two bot messages to one lead: a step due
+    /// sooner after the bot's last message waits (a burst of bot messages
+    /// reads as spam, whatever the ladder says).
+    #[serde(with = "humantime_serde")]
+    pub min_gap: Duration,
     pub whatsapp: Ladder,
     pub instagram: Ladder,
     pub messenger: Ladder,
@@ -111,6 +116,7 @@ impl Default for FollowupsConfig {
             enabled: true,
             quiet_hours: "21:00-08:00".into(),
             timezone: "UTC".into(),
+            min_gap: Duration::from_secs(10 * 60),
             whatsapp: ladder(&[(HOUR, Soft), (24 * HOUR, Value)]),
             instagram: meta(),
             messenger: meta(),
@@ -145,6 +151,12 @@ impl FollowupsConfig {
 
 /// Steps must be in time order, at least a minute apart, and at most 5.
 pub(super) fn validate(f: &FollowupsConfig, v: &mut Validator) {
+    if f.min_gap > Duration::from_secs(12 * HOUR) {
+        v.error(
+            "followups.min_gap",
+            "must be at most 12h: a longer gap pushes most steps past the 24 h messaging window",
+        );
+    }
     if !f.quiet_hours.is_empty() && f.quiet().is_none() {
         v.error(
             "followups.quiet_hours",

@@ -536,9 +536,17 @@ mod tests {
         let f = parse_cases("t.jsonl", text);
         let messages: Vec<&str> = f.errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(f.cases.len(), 1, "{messages:?}");
-        assert!(messages[0].contains("turn 2's offset +1h is before"), "{}", messages[0]);
+        assert!(
+            messages[0].contains("turn 2's offset +1h is before"),
+            "{}",
+            messages[0]
+        );
         assert!(messages[1].contains("turn 1 has both"), "{}", messages[1]);
-        assert!(messages[2].contains("\"until\" +1h is before"), "{}", messages[2]);
+        assert!(
+            messages[2].contains("\"until\" +1h is before"),
+            "{}",
+            messages[2]
+        );
         assert!(messages[3].contains("not an offset"), "{}", messages[3]);
     }
 
@@ -557,7 +565,10 @@ mod tests {
         let patched = case.config(&suite).unwrap();
         assert_eq!(patched.config.followups.timezone, "Asia/Tokyo");
         assert!(patched.config.followups.quiet().is_none());
-        assert_eq!(patched.config.offer.name, suite.config.offer.name, "the rest is kept");
+        assert_eq!(
+            patched.config.offer.name, suite.config.offer.name,
+            "the rest is kept"
+        );
         let bad: Case =
             serde_json::from_str(r#"{"id":"p","config":{"followups":{"quiet_hour":""}}}"#).unwrap();
         let err = bad.config(&suite).unwrap_err();

@@ -188,6 +188,9 @@ impl Scheduler {
                 _ => Decision::Skip(JobReason::Window, window_closed(job.channel)),
             });
         }
+        if let Some(later) = self.after_min_gap(job, now, last) {
+            return Ok(later);
+        }
         if let Some(later) = self.after_quiet_hours(job, now, last) {
             return Ok(later);
         }
@@ -228,6 +231,20 @@ fn template_message(t: &crate::config::Template, first_name: Option<&str>) -> De
 }
 
 impl Scheduler {
+    /// `None` when the bot's last message is at least `min_gap` old; else
+    /// wait until it is, or skip when that is past the platform's window.
+    fn after_min_gap(&self, job: &JobRow, now: i64, last: i64) -> Option<Decision> {
+        let gap = self.loaded.config.followups.min_gap.as_millis() as i64;
+        let earliest = job.last_bot_at? + gap;
+        if earliest <= now {
+            return None;
+        }
+        if job.channel.has_sender() && earliest > window_end(last) {
+            return Some(skip(JobReason::MinGap));
+        }
+        Some(Decision::Defer(earliest))
+    }
+
     /// `None` outside quiet hours; else wait for the morning, or skip when
     /// the morning falls outside the platform's window.
     fn after_quiet_hours(&self, job: &JobRow, now: i64, last: i64) -> Option<Decision> {

@@ -146,14 +146,16 @@ async fn stale(tx: &mut Transaction<'_, Sqlite>, c: &TurnCommit) -> Result<Optio
 }
 
 async fn insert_reply(tx: &mut Transaction<'_, Sqlite>, c: &TurnCommit, text: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    let id = sqlx::query_scalar(
         "INSERT INTO messages (lead_id, direction, author, text, at) VALUES (?, 'out', 'bot', ?, ?) RETURNING id",
     )
     .bind(&c.lead_id)
     .bind(text)
     .bind(c.at)
     .fetch_one(&mut **tx)
-    .await?)
+    .await?;
+    super::leads::wrote_to(tx, &c.lead_id, c.now).await?;
+    Ok(id)
 }
 
 /// The reply's outbox row; its key makes the same turn's reply one row.

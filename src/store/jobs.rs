@@ -45,13 +45,15 @@ pub struct JobRow {
     pub paused_until: Option<i64>,
     /// When WhatsApp last answered 131047 (window closed) for this lead.
     pub window_closed_at: Option<i64>,
+    /// When the bot last wrote to the lead (reply or follow-up).
+    pub last_bot_at: Option<i64>,
     /// The lead's id on the channel (a WhatsApp number tells the time zone).
     pub recipient: String,
 }
 
 const JOB_COLUMNS: &str = "j.id, j.lead_id, l.channel, j.epoch, j.step, j.kind, j.due_at, j.state,
     j.reason, j.reason_code, j.idempotency_key, l.name AS lead_name, l.stage, l.last_inbound_at,
-    l.paused_until, l.window_closed_at, l.external_id AS recipient, m.at AS sent_at,
+    l.paused_until, l.window_closed_at, l.last_bot_at, l.external_id AS recipient, m.at AS sent_at,
     EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = j.message_id AND o.payload IS NOT NULL)
         AS as_template";
 
@@ -82,6 +84,7 @@ fn job_from(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow> {
         last_inbound_at: r.try_get("last_inbound_at")?,
         paused_until: r.try_get("paused_until")?,
         window_closed_at: r.try_get("window_closed_at")?,
+        last_bot_at: r.try_get("last_bot_at")?,
         recipient: r.try_get("recipient")?,
     })
 }
@@ -167,6 +170,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        super::leads::wrote_to(&mut tx, &job.lead_id, now).await?;
         sqlx::query("UPDATE jobs SET state = 'sent', message_id = ?, updated_at = ? WHERE id = ?")
             .bind(message_id)
             .bind(now)

@@ -217,3 +217,18 @@ pub(super) async fn pause_in(
     super::jobs::cancel_pending_jobs(conn, lead_id, crate::lead::JobReason::Takeover, now).await?;
     super::outbox::cancel_pending(conn, lead_id, "a human took over the conversation", now).await
 }
+
+/// Records that the bot wrote to the lead at `now` (the minimum gap between
+/// bot messages counts from here).
+pub(super) async fn wrote_to(
+    conn: &mut sqlx::SqliteConnection,
+    lead_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE leads SET last_bot_at = MAX(COALESCE(last_bot_at, 0), ?) WHERE id = ?")
+        .bind(now)
+        .bind(lead_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
