@@ -52,7 +52,11 @@ async fn the_packet_holds_what_the_lead_said_and_nothing_else() {
 
     let memory = agent.store().memory(&lead.id).await.unwrap();
     let p = setter::handoff::build(agent.loaded(), &memory);
-    assert_eq!(p.schema_version, 1);
+    assert_eq!(p.schema_version, 2);
+    assert_eq!(
+        p.recommended_approach, None,
+        "code alone writes no approach"
+    );
     assert_eq!(p.lead.name.as_deref(), Some("Test Lead"));
     assert_eq!(p.transcript.len(), 4);
     assert_eq!(p.transcript[0].from, "lead");
@@ -105,31 +109,6 @@ async fn the_packet_holds_what_the_lead_said_and_nothing_else() {
     }
     assert_eq!(p.score_history.len(), 2);
     assert_eq!(p.score_history[1].message, Some(3));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn setter_handoff_packet_prints_json_and_markdown() {
-    let stub = Stub::start().await;
-    let env = Env::new(&stub, |_| {});
-    let agent = env.agent().await;
-    let lead = new_lead(&agent, "+15550201").await;
-    say(&agent, &lead, "hello there", 0).await;
-    agent.store().clone().close().await;
-    let dir = env.dir.path();
-    let (code, md, err) = common::setter_in(dir, &["handoff", "packet", &lead.id[..12]]);
-    assert_eq!(code, 0, "{err}");
-    assert!(md.contains("# Handoff: Test Lead (whatsapp)"), "{md}");
-    assert!(
-        md.contains("**pain**: not stated — ask on the call"),
-        "{md}"
-    );
-    assert!(md.contains("1. **lead**: hello there"), "{md}");
-    let (code, json, _) =
-        common::setter_in(dir, &["handoff", "packet", &lead.id, "--format", "json"]);
-    assert_eq!(code, 0);
-    let v: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["lead"]["id"], lead.id.as_str());
-    assert_eq!(v["budget"], Value::Null);
 }
 
 /// A loopback receiver: answers each POST from `statuses` (then 200) and
@@ -195,18 +174,17 @@ async fn a_handoff_is_delivered_once_signed_through_a_receivers_outage() {
     let agent = env.agent().await;
     let lead = new_lead(&agent, "+15550202").await;
     say(&agent, &lead, "hi, I run a roofing company", 0).await;
-    let (store, loaded, prompts) = (agent.store(), agent.loaded(), agent.prompts());
+    let (store, loaded, desk) = (agent.store(), agent.loaded(), agent.handoff_desk());
     let http = reqwest::Client::new();
     let now = 1_000_000;
-    let first =
-        setter::handoff::hand_off(store, prompts, loaded, &lead.id, "operator", "test", now)
-            .await
-            .unwrap();
+    let first = setter::handoff::hand_off(desk, &lead.id, "operator", "test", now)
+        .await
+        .unwrap();
     let setter::store::Handoff::Created(id) = first else {
         panic!("{first:?}")
     };
     // Never twice.
-    let again = setter::handoff::hand_off(store, prompts, loaded, &lead.id, "hot", "test", now)
+    let again = setter::handoff::hand_off(desk, &lead.id, "hot", "test", now)
         .await
         .unwrap();
     assert_eq!(again, setter::store::Handoff::AlreadyHandedOff(id.clone()));
@@ -283,9 +261,9 @@ async fn a_delivery_that_keeps_failing_is_dead_lettered_and_can_be_retried() {
     let agent = env.agent().await;
     let lead = new_lead(&agent, "+15550203").await;
     say(&agent, &lead, "hello", 0).await;
-    let (store, loaded, prompts) = (agent.store(), agent.loaded(), agent.prompts());
+    let (store, loaded) = (agent.store(), agent.loaded());
     let http = reqwest::Client::new();
-    setter::handoff::hand_off(store, prompts, loaded, &lead.id, "operator", "test", 0)
+    setter::handoff::hand_off(agent.handoff_desk(), &lead.id, "operator", "test", 0)
         .await
         .unwrap();
     setter::handoff::deliver_due(store, loaded, &http, 10)
@@ -347,10 +325,11 @@ async fn a_lead_asking_for_a_human_in_spanish_is_handed_off_and_told_what_happen
         "{}",
         r.reply
     );
+    let kinds: Vec<&str> = stub.requests()[calls..].iter().map(kind).collect();
     assert_eq!(
-        stub.requests().len(),
-        calls + 1,
-        "extraction only: the reply is code's"
+        kinds,
+        ["extraction", "approach"],
+        "no reply request: the reply is code's"
     );
     let rows = agent.store().handoffs().await.unwrap();
     assert_eq!(rows.len(), 1);
@@ -401,11 +380,151 @@ async fn the_markdown_packet_reads_as_pinned() {
         0,
     )
     .await;
-    let memory = agent.store().memory(&lead.id).await.unwrap();
-    let packet = setter::handoff::build(agent.loaded(), &memory);
-    let md = agent
-        .prompts()
-        .render("handoff.md.j2", json!({ "packet": packet }))
+    stub.reply("Ask how many calls they miss at night [1]. Their budget is $5k [1].");
+    let desk = agent.handoff_desk();
+    setter::handoff::hand_off(desk, &lead.id, "operator", "test", 0)
+        .await
         .unwrap();
-    insta::assert_snapshot!(md);
+    let frozen = agent.store().current_handoff(&lead.id).await.unwrap();
+    insta::assert_snapshot!(frozen.unwrap().markdown);
+}
+
+/// Which call a request to the stub was.
+fn kind(request: &Value) -> &'static str {
+    let prompt = request["messages"][0]["content"].as_str().unwrap_or("");
+    if request["response_format"]["type"] == "json_schema" {
+        "extraction"
+    } else if prompt.starts_with("You brief a closer") {
+        "approach"
+    } else {
+        "reply"
+    }
+}
+
+/// The model's paragraph, checked claim by claim against the transcript:
+/// what the cited messages say is kept, the rest dropped with why.
+#[tokio::test]
+async fn the_recommended_approach_keeps_only_what_the_cited_messages_say() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "+15550207").await;
+    stub.reply("Sorry to hear that! When would you want this fixed?");
+    say(
+        &agent,
+        &lead,
+        "hi, I run a roofing company and we miss calls at night",
+        0,
+    )
+    .await;
+    say(&agent, &lead, "we'd want this next month", 60_000).await;
+    stub.reply(
+        "Recommended approach: They run a roofing company and miss calls at night [1]. \
+         They want it fixed next month [2, 3]. Their budget is $5k [3]. \
+         They are ready to sign today [1]. Open with pricing. They loved our demo [7].",
+    );
+    let desk = agent.handoff_desk();
+    let created = setter::handoff::hand_off(desk, &lead.id, "hot", "test", 120_000)
+        .await
+        .unwrap();
+    let requests = stub.requests();
+    let prompt = requests.last().unwrap()["messages"][0]["content"]
+        .as_str()
+        .unwrap();
+    assert_eq!(kind(requests.last().unwrap()), "approach");
+    assert!(
+        prompt.contains("[1] LEAD: hi, I run a roofing company"),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("[3] LEAD: we'd want this next month"),
+        "{prompt}"
+    );
+
+    let frozen = agent
+        .store()
+        .current_handoff(&lead.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let packet: Value = serde_json::from_str(&frozen.packet).unwrap();
+    assert_eq!(packet["schema_version"], 2);
+    let approach = &packet["recommended_approach"];
+    assert_eq!(
+        approach["claims"],
+        json!([
+            {"text": "They run a roofing company and miss calls at night.", "cites": [1]},
+            {"text": "They want it fixed next month.", "cites": [2, 3]},
+        ])
+    );
+    assert_eq!(
+        approach["text"],
+        "They run a roofing company and miss calls at night [1]. They want it fixed next month [2, 3]."
+    );
+    assert_eq!(
+        approach["dropped"],
+        json!([
+            {"text": "Their budget is $5k.", "why": "\"5k\" is not in message(s) 3"},
+            {"text": "They are ready to sign today.", "why": "message(s) 1 do not say it"},
+            {"text": "Open with pricing.", "why": "cites no message"},
+            {"text": "They loved our demo.", "why": "cites message 7, which does not exist"},
+        ])
+    );
+    assert!(frozen.markdown.contains(
+        "## Recommended approach\nThey run a roofing company and miss calls at night [1]."
+    ));
+    assert!(
+        !frozen.markdown.contains("Their budget is"),
+        "a dropped claim never reaches the closer"
+    );
+    // Frozen: a second trigger neither calls the model nor changes the packet.
+    let again = setter::handoff::hand_off(desk, &lead.id, "operator", "again", 180_000)
+        .await
+        .unwrap();
+    let setter::store::Handoff::Created(id) = created else {
+        panic!("{created:?}")
+    };
+    assert_eq!(again, setter::store::Handoff::AlreadyHandedOff(id));
+    assert_eq!(stub.requests().len(), requests.len());
+}
+
+/// The approach is best effort: a failing or slow model leaves it null and
+/// the handoff goes ahead within the model's timeout.
+#[tokio::test]
+async fn a_failing_or_slow_model_leaves_the_approach_null() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |c| c.llm.timeout_secs = 1);
+    let agent = env.agent().await;
+    let (failing, slow) = (
+        new_lead(&agent, "+15550208").await,
+        new_lead(&agent, "+15550209").await,
+    );
+    say(&agent, &failing, "hi, I run a roofing company", 0).await;
+    say(&agent, &slow, "hi, I run a dental clinic", 0).await;
+    stub.fail(500).fail(500).fail(500);
+    let desk = agent.handoff_desk();
+    setter::handoff::hand_off(desk, &failing.id, "operator", "test", 1)
+        .await
+        .unwrap();
+    stub.script.lock().unwrap().delay_ms = 5_000;
+    let started = std::time::Instant::now();
+    setter::handoff::hand_off(desk, &slow.id, "operator", "test", 1)
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_millis(2_900),
+        "{waited:?}"
+    );
+    for lead in [&failing, &slow] {
+        let frozen = agent
+            .store()
+            .current_handoff(&lead.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let packet: Value = serde_json::from_str(&frozen.packet).unwrap();
+        assert_eq!(packet["recommended_approach"], Value::Null, "{}", lead.id);
+        assert!(frozen.markdown.contains("None: no model could write it."));
+    }
 }
