@@ -94,3 +94,35 @@ async fn an_unknown_lead_id_is_a_clear_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("[possible values: json, md]"), "{err}");
 }
+
+/// `setter check` renders the handoff templates against a sample packet, so
+/// an edited one fails there rather than when a Hot lead is handed off.
+#[tokio::test]
+async fn setter_check_names_a_broken_handoff_template() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let prompts = env.dir.path().join("prompts");
+    std::fs::create_dir(&prompts).unwrap();
+    let (code, out, err) = setter_async(env.dir.path(), &["check"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("template handoff_approach.j2: embedded default"),
+        "{out}"
+    );
+    for (name, text) in [
+        (
+            "handoff_approach.j2",
+            "{% for l in transcript %}[{{ l.nubmer }}]{% endfor %}",
+        ),
+        ("handoff.md.j2", "{{ packet.recommended_approach.txt }}"),
+    ] {
+        std::fs::write(prompts.join(name), text).unwrap();
+        let (code, out, _) = setter_async(env.dir.path(), &["check"]).await;
+        assert_eq!(code, 2, "{out}");
+        assert!(
+            out.contains(&format!("error: template {name} line 1")),
+            "{out}"
+        );
+        std::fs::remove_file(prompts.join(name)).unwrap();
+    }
+}
