@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::path::Path;
 
 /// (file name, embedded default). `setter init` writes these.
-pub const DEFAULTS: [(&str, &str); 8] = [
+pub const DEFAULTS: [(&str, &str); 9] = [
     ("system.j2", include_str!("../prompts/system.j2")),
     ("turn.j2", include_str!("../prompts/turn.j2")),
     ("extract.j2", include_str!("../prompts/extract.j2")),
@@ -28,6 +28,10 @@ pub const DEFAULTS: [(&str, &str); 8] = [
         include_str!("../prompts/followup_exit.j2"),
     ),
     ("handoff.md.j2", include_str!("../prompts/handoff.md.j2")),
+    (
+        "handoff_approach.j2",
+        include_str!("../prompts/handoff_approach.j2"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -52,7 +52,11 @@ async fn the_packet_holds_what_the_lead_said_and_nothing_else() {
 
     let memory = agent.store().memory(&lead.id).await.unwrap();
     let p = setter::handoff::build(agent.loaded(), &memory);
-    assert_eq!(p.schema_version, 1);
+    assert_eq!(p.schema_version, 2);
+    assert_eq!(
+        p.recommended_approach, None,
+        "code alone writes no approach"
+    );
     assert_eq!(p.lead.name.as_deref(), Some("Test Lead"));
     assert_eq!(p.transcript.len(), 4);
     assert_eq!(p.transcript[0].from, "lead");
@@ -105,31 +109,6 @@ async fn the_packet_holds_what_the_lead_said_and_nothing_else() {
     }
     assert_eq!(p.score_history.len(), 2);
     assert_eq!(p.score_history[1].message, Some(3));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn setter_handoff_packet_prints_json_and_markdown() {
-    let stub = Stub::start().await;
-    let env = Env::new(&stub, |_| {});
-    let agent = env.agent().await;
-    let lead = new_lead(&agent, "+15550201").await;
-    say(&agent, &lead, "hello there", 0).await;
-    agent.store().clone().close().await;
-    let dir = env.dir.path();
-    let (code, md, err) = common::setter_in(dir, &["handoff", "packet", &lead.id[..12]]);
-    assert_eq!(code, 0, "{err}");
-    assert!(md.contains("# Handoff: Test Lead (whatsapp)"), "{md}");
-    assert!(
-        md.contains("**pain**: not stated — ask on the call"),
-        "{md}"
-    );
-    assert!(md.contains("1. **lead**: hello there"), "{md}");
-    let (code, json, _) =
-        common::setter_in(dir, &["handoff", "packet", &lead.id, "--format", "json"]);
-    assert_eq!(code, 0);
-    let v: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["lead"]["id"], lead.id.as_str());
-    assert_eq!(v["budget"], Value::Null);
 }
 
 /// A loopback receiver: answers each POST from `statuses` (then 200) and
@@ -195,18 +174,17 @@ async fn a_handoff_is_delivered_once_signed_through_a_receivers_outage() {
     let agent = env.agent().await;
     let lead = new_lead(&agent, "+15550202").await;
     say(&agent, &lead, "hi, I run a roofing company", 0).await;
-    let (store, loaded, prompts) = (agent.store(), agent.loaded(), agent.prompts());
+    let (store, loaded, desk) = (agent.store(), agent.loaded(), agent.handoff_desk());
     let http = reqwest::Client::new();
     let now = 1_000_000;
-    let first =
-        setter::handoff::hand_off(store, prompts, loaded, &lead.id, "operator", "test", now)
-            .await
-            .unwrap();
+    let first = setter::handoff::hand_off(desk, &lead.id, "operator", "test", now)
+        .await
+        .unwrap();
     let setter::store::Handoff::Created(id) = first else {
         panic!("{first:?}")
     };
     // Never twice.
-    let again = setter::handoff::hand_off(store, prompts, loaded, &lead.id, "hot", "test", now)
+    let again = setter::handoff::hand_off(desk, &lead.id, "hot", "test", now)
         .await
         .unwrap();
     assert_eq!(again, setter::store::Handoff::AlreadyHandedOff(id.clone()));
@@ -283,9 +261,9 @@ async fn a_delivery_that_keeps_failing_is_dead_lettered_and_can_be_retried() {
     let agent = env.agent().await;
     let lead = new_lead(&agent, "+15550203").await;
     say(&agent, &lead, "hello", 0).await;
-    let (store, loaded, prompts) = (agent.store(), agent.loaded(), agent.prompts());
+    let (store, loaded) = (agent.store(), agent.loaded());
     let http = reqwest::Client::new();
-    setter::handoff::hand_off(store, prompts, loaded, &lead.id, "operator", "test", 0)
+    setter::handoff::hand_off(agent.handoff_desk(), &lead.id, "operator", "test", 0)
         .await
         .unwrap();
     setter::handoff::deliver_due(store, loaded, &http, 10)
@@ -347,10 +325,11 @@ async fn a_lead_asking_for_a_human_in_spanish_is_handed_off_and_told_what_happen
         "{}",
         r.reply
     );
+    let kinds: Vec<&str> = stub.requests()[calls..].iter().map(kind).collect();
     assert_eq!(
-        stub.requests().len(),
-        calls + 1,
-        "extraction only: the reply is code's"
+        kinds,
+        ["extraction", "approach"],
+        "no reply request: the reply is code's"
     );
     let rows = agent.store().handoffs().await.unwrap();
     assert_eq!(rows.len(), 1);
@@ -401,11 +380,23 @@ async fn the_markdown_packet_reads_as_pinned() {
         0,
     )
     .await;
-    let memory = agent.store().memory(&lead.id).await.unwrap();
-    let packet = setter::handoff::build(agent.loaded(), &memory);
-    let md = agent
-        .prompts()
-        .render("handoff.md.j2", json!({ "packet": packet }))
+    stub.reply("Ask how many calls they miss at night [1]. Their budget is $5k [1].");
+    let desk = agent.handoff_desk();
+    setter::handoff::hand_off(desk, &lead.id, "operator", "test", 0)
+        .await
         .unwrap();
-    insta::assert_snapshot!(md);
+    let frozen = agent.store().current_handoff(&lead.id).await.unwrap();
+    insta::assert_snapshot!(frozen.unwrap().markdown);
+}
+
+/// Which call a request to the stub was.
+fn kind(request: &Value) -> &'static str {
+    let prompt = request["messages"][0]["content"].as_str().unwrap_or("");
+    if request["response_format"]["type"] == "json_schema" {
+        "extraction"
+    } else if prompt.starts_with("You brief a closer") {
+        "approach"
+    } else {
+        "reply"
+    }
 }

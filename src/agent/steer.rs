@@ -1,6 +1,7 @@
 //! Turns whose reply or action is decided wholly in code: an opt-out's
 //! acknowledgment, what a lead who asked for a human is told, and the
-//! handoff that follows a stored reply. No model call, nothing to guard.
+//! handoff that follows a stored reply. No model call for the reply, nothing
+//! to guard (the handoff asks the model for the packet's recommended approach).
 
 use super::turn::{Decision, Reply};
 use super::{guard, human, language, optout, transcript, Agent, Result};
@@ -76,20 +77,23 @@ impl Agent {
             return Ok(());
         };
         let now = self.clock.now_ms();
-        let result = crate::handoff::hand_off(
-            &self.store,
-            &self.prompts,
-            &self.loaded,
-            &memory.lead.id,
-            trigger,
-            &reason,
-            now,
-        )
-        .await;
+        let desk = self.handoff_desk();
+        let result = crate::handoff::hand_off(desk, &memory.lead.id, trigger, &reason, now).await;
         match result {
             Ok(_) => Ok(()),
             Err(crate::handoff::deliver::Error::Store(e)) => Err(e.into()),
             Err(crate::handoff::deliver::Error::Prompt(e)) => Err(e.into()),
+        }
+    }
+
+    /// What a handoff needs, from this agent: its store, templates, config,
+    /// and its model to write the recommended approach (turns and the API).
+    pub fn handoff_desk(&self) -> crate::handoff::Desk<'_> {
+        crate::handoff::Desk {
+            store: &self.store,
+            prompts: &self.prompts,
+            loaded: &self.loaded,
+            model: Some(&*self.model),
         }
     }
 

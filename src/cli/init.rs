@@ -160,5 +160,13 @@ pub(crate) fn render_samples(prompts: &Prompts, loaded: &Loaded) -> Vec<prompts:
             attempt(kind.template(), crate::scheduler::context(c, name, 1, kind));
         }
     }
+    use crate::handoff::recommend;
+    for packet in crate::handoff::sample::packets(loaded) {
+        attempt(
+            recommend::TEMPLATE,
+            recommend::context(c, &packet.transcript),
+        );
+        attempt("handoff.md.j2", serde_json::json!({ "packet": packet }));
+    }
     errors
 }

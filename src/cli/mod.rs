@@ -66,9 +66,8 @@ pub enum Command {
     /// List or cancel follow-ups.
     #[command(subcommand)]
     Followups(followups::FollowupsCommand),
-    /// The handoff packet a closer receives (`handoff packet ID`).
-    #[command(subcommand)]
-    Handoff(handoff::HandoffCommand),
+    /// Print a lead's handoff packet (`handoff ID [--format json|md]`); send, list, retry handoffs.
+    Handoff(handoff::HandoffArgs),
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
@@ -99,7 +98,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(cli.config.as_deref(), args).await,
         Command::Tick(args) => followups::tick(cli.config.as_deref(), args).await,
         Command::Followups(cmd) => followups::run(cli.config.as_deref(), cmd).await,
-        Command::Handoff(cmd) => handoff::run(cli.config.as_deref(), cmd).await,
+        Command::Handoff(args) => handoff::run(cli.config.as_deref(), args).await,
     }
 }
 

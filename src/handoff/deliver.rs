@@ -1,6 +1,7 @@
 //! Handing a lead off, and delivering the packet durably.
 //!
-//! [`hand_off`] freezes the packet and records the handoff with a pending
+//! [`hand_off`] freezes the packet (asking the model for the recommended
+//! approach first, when the lead was not handed off already) and records the handoff with a pending
 //! delivery per configured target; [`deliver_due`] (the serve loop and
 //! `setter tick`) claims due deliveries and sends each: a file drop writes
 //! `<id>.json` and `<id>.md` (atomically: a temp file, then a rename), a
@@ -8,11 +9,13 @@
 //! body>` and `Idempotency-Key: <handoff id>`. A failure is retried with
 //! exponential back-off and dead-lettered after `max_attempts`.
 
-use super::packet;
+use super::packet::{self, Packet};
+use super::recommend;
 use crate::channels::signature::sign;
-use crate::config::Loaded;
+use crate::config::{HandoffConfig, Loaded};
+use crate::llm::ChatModel;
 use crate::prompts::Prompts;
-use crate::store::{self, DeliveryRow, Handoff, NewHandoff, Store};
+use crate::store::{self, DeliveryRow, Handoff, Memory, NewHandoff, Store};
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,28 +30,34 @@ pub enum Error {
     Prompt(#[from] crate::prompts::Error),
 }
 
-/// Hands `lead_id` off (once; see [`Handoff`]).
+/// What handing a lead off needs. `model` writes the recommended approach;
+/// without one (`None`) the packet's approach is `null`.
+#[derive(Clone, Copy)]
+pub struct Desk<'a> {
+    pub store: &'a Store,
+    pub prompts: &'a Prompts,
+    pub loaded: &'a Loaded,
+    pub model: Option<&'a dyn ChatModel>,
+}
+
+/// Hands `lead_id` off (once; see [`Handoff`]): the packet, with the
+/// model's checked approach, is frozen as the receivers will get it.
 pub async fn hand_off(
-    store: &Store,
-    prompts: &Prompts,
-    loaded: &Loaded,
+    desk: Desk<'_>,
     lead_id: &str,
     trigger: &str,
     reason: &str,
     now: i64,
 ) -> Result<Handoff, Error> {
-    let memory = store.memory(lead_id).await?;
-    let packet = packet::build(loaded, &memory);
-    let markdown = prompts.render("handoff.md.j2", serde_json::json!({ "packet": packet }))?;
-    let config = &loaded.config.handoff;
-    let mut targets = Vec::new();
-    if !config.webhook_url.is_empty() {
-        targets.push("webhook");
+    let memory = desk.store.memory(lead_id).await?;
+    // Before any model call: a second trigger changes nothing.
+    if let Some(frozen) = desk.store.current_handoff(&memory.lead.id).await? {
+        return Ok(Handoff::AlreadyHandedOff(frozen.id));
     }
-    if !config.directory.is_empty() {
-        targets.push("file");
-    }
+    let packet = full_packet(desk, &memory).await;
+    let markdown = markdown(desk.prompts, &packet)?;
     let json = serde_json::to_value(&packet).unwrap_or_default();
+    let targets = targets(&desk.loaded.config.handoff);
     let new = NewHandoff {
         lead_id: &memory.lead.id,
         trigger,
@@ -57,11 +66,36 @@ pub async fn hand_off(
         markdown: &markdown,
         targets: &targets,
     };
-    let handoff = store.create_handoff(&new, now).await?;
+    let handoff = desk.store.create_handoff(&new, now).await?;
     if let Handoff::Created(id) = &handoff {
         tracing::info!(lead_id = %memory.lead.id, handoff_id = %id, trigger, "lead handed off");
     }
     Ok(handoff)
+}
+
+/// The packet built in code, with the model's checked approach added.
+pub async fn full_packet(desk: Desk<'_>, memory: &Memory) -> Packet {
+    let mut packet = packet::build(desk.loaded, memory);
+    packet.recommended_approach =
+        recommend::recommend(desk.model, desk.prompts, desk.loaded, &packet).await;
+    packet
+}
+
+/// The packet as a closer reads it (`prompts/handoff.md.j2`).
+pub fn markdown(prompts: &Prompts, packet: &Packet) -> Result<String, Error> {
+    Ok(prompts.render("handoff.md.j2", serde_json::json!({ "packet": packet }))?)
+}
+
+/// The configured delivery targets.
+fn targets(config: &HandoffConfig) -> Vec<&'static str> {
+    let mut targets = Vec::new();
+    if !config.webhook_url.is_empty() {
+        targets.push("webhook");
+    }
+    if !config.directory.is_empty() {
+        targets.push("file");
+    }
+    targets
 }
 
 /// Delivers everything due at `now`, once; returns how many were delivered.

@@ -3,14 +3,15 @@
 //! A field the lead did not state is `null`; every fact names the message
 //! it came from (1-based, as in the transcript).
 
+use super::approach::Approach;
 use crate::config::{Loaded, SlotRole};
 use crate::lead::{Channel, EvidenceKind, Level, Stage, Tier};
 use crate::store::{Author, Memory};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-/// Bumped on any change a receiver must know about.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped on any change a receiver must know about (2: `recommended_approach`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The packet, as delivered (JSON) and rendered (`prompts/handoff.md.j2`).
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -18,6 +19,9 @@ pub struct Packet {
     pub schema_version: u32,
     pub lead: Identity,
     pub assessment: Assessment,
+    /// How to run the call, model-written, every kept claim citing the
+    /// messages that say it; `null` when no model could write it.
+    pub recommended_approach: Option<Approach>,
     /// Every framework slot, known or not, with its evidence.
     pub slots: Vec<SlotNote>,
     /// The slot with role `pain`, when the lead stated it.
@@ -117,7 +121,9 @@ pub struct Line {
     pub at: i64,
 }
 
-/// Builds the packet from a lead's whole memory (`Store::memory`).
+/// Builds the packet from a lead's whole memory (`Store::memory`), in code
+/// only: `recommended_approach` is `null` here ([`super::hand_off`] asks the
+/// model for it).
 pub fn build(loaded: &Loaded, m: &Memory) -> Packet {
     let number = |id: Option<i64>| id.and_then(|id| m.message_number(id));
     let config = &loaded.config;
@@ -204,6 +210,7 @@ pub fn build(loaded: &Loaded, m: &Memory) -> Packet {
             stage: stage(m.lead.stage),
             next_action: last.map(|s| s.next_action.clone()),
         },
+        recommended_approach: None,
         pain: by_role(SlotRole::Pain),
         desired_outcome: by_role(SlotRole::Outcome),
         timing: by_role(SlotRole::Timing),

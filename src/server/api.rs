@@ -74,16 +74,7 @@ pub(super) async fn handoff(State(state): State<AppState>, Path(id): Path<String
     let agent = state.pipeline.agent();
     let now = agent.clock().now_ms();
     let reason = "handed off through the API";
-    let result = crate::handoff::hand_off(
-        agent.store(),
-        agent.prompts(),
-        agent.loaded(),
-        &id,
-        "operator",
-        reason,
-        now,
-    )
-    .await;
+    let result = crate::handoff::hand_off(agent.handoff_desk(), &id, "operator", reason, now).await;
     match result {
         Ok(crate::store::Handoff::Created(h)) => {
             Json(json!({ "lead_id": id, "handoff_id": h, "created": true })).into_response()

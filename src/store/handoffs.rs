@@ -30,6 +30,15 @@ pub enum Handoff {
     AlreadyHandedOff(String),
 }
 
+/// A lead's handoff as it was frozen: what its receivers get.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrozenHandoff {
+    pub id: String,
+    /// The packet's JSON.
+    pub packet: String,
+    pub markdown: String,
+}
+
 /// A handoff with its deliveries, for `setter handoff list`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HandoffRow {
@@ -138,6 +147,26 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(Handoff::Created(id))
+    }
+
+    /// The lead's handoff (not reset), if any: checked before the packet is
+    /// built, so a second trigger costs no model call, and printed by
+    /// `setter handoff ID` as it was delivered.
+    pub async fn current_handoff(&self, lead_id: &str) -> Result<Option<FrozenHandoff>> {
+        let row = sqlx::query(
+            "SELECT id, packet, markdown FROM handoffs WHERE lead_id = ? AND reset_at IS NULL",
+        )
+        .bind(lead_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(FrozenHandoff {
+                id: r.try_get("id")?,
+                packet: r.try_get("packet")?,
+                markdown: r.try_get("markdown")?,
+            })
+        })
+        .transpose()
     }
 
     /// Claims due deliveries (or ones whose claim lapsed) for `lease_ms`.

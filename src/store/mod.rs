@@ -18,7 +18,7 @@ mod turns;
 pub(crate) mod testing;
 
 pub use commit::{Stale, TurnCommit, TurnSaved};
-pub use handoffs::{DeliveryRow, Handoff, HandoffRow, NewHandoff};
+pub use handoffs::{DeliveryRow, FrozenHandoff, Handoff, HandoffRow, NewHandoff};
 pub use inbox::{
     Accepted, Batch, Delivery, EchoEvent, Event, InboundEvent, RawWebhook, StatusEvent,
 };
