@@ -26,6 +26,8 @@ pub struct Metrics {
     model_seconds: Histogram,
     sends: Family<Labels, Counter>,
     followups: Family<Labels, Counter>,
+    /// Follow-up steps that came due (each is then sent, skipped or deferred).
+    followups_due: Counter,
     /// Leads with a turn queued or running.
     pub queue_depth: Gauge,
     /// Turns holding a permit, waiting for the model or running.
@@ -45,6 +47,7 @@ impl Metrics {
         let turns = Family::<Labels, Counter>::default();
         let sends = Family::<Labels, Counter>::default();
         let followups = Family::<Labels, Counter>::default();
+        let followups_due = Counter::default();
         // 1 ms … ~30 s for turns; model calls share the scale.
         let turn_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         let model_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
@@ -69,6 +72,11 @@ impl Metrics {
             followups.clone(),
         );
         registry.register(
+            "followups_due",
+            "Follow-up steps that came due (then sent, skipped or deferred)",
+            followups_due.clone(),
+        );
+        registry.register(
             "queue_depth",
             "Leads with a turn queued or running",
             queue_depth.clone(),
@@ -86,6 +94,7 @@ impl Metrics {
             model_seconds,
             sends,
             followups,
+            followups_due,
             queue_depth,
             turns_running,
         }
@@ -120,7 +129,12 @@ impl Metrics {
             .inc();
     }
 
-    /// A follow-up step's fate: `sent`, or why it was skipped.
+    /// `n` follow-up steps came due in one tick.
+    pub fn followups_due(&self, n: usize) {
+        self.followups_due.inc_by(n as u64);
+    }
+
+    /// A follow-up step's fate: `sent`, `deferred`, or why it was skipped.
     pub fn followup(&self, result: &str) {
         self.followups
             .get_or_create(&vec![("result", result.to_string())])

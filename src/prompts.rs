@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::path::Path;
 
 /// (file name, embedded default). `setter init` writes these.
-pub const DEFAULTS: [(&str, &str); 9] = [
+pub const DEFAULTS: [(&str, &str); 10] = [
     ("system.j2", include_str!("../prompts/system.j2")),
     ("turn.j2", include_str!("../prompts/turn.j2")),
     ("extract.j2", include_str!("../prompts/extract.j2")),
@@ -26,6 +26,10 @@ pub const DEFAULTS: [(&str, &str); 9] = [
     (
         "followup_exit.j2",
         include_str!("../prompts/followup_exit.j2"),
+    ),
+    (
+        "followup_personalise.j2",
+        include_str!("../prompts/followup_personalise.j2"),
     ),
     ("handoff.md.j2", include_str!("../prompts/handoff.md.j2")),
     (

@@ -207,6 +207,7 @@ impl Agent {
             self.prompts.clone(),
             self.loaded.clone(),
         )
+        .with_model(self.model.clone())
     }
 
     /// Pays the lazy start-up costs now instead of on the first lead's turn:

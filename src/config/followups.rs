@@ -87,6 +87,11 @@ pub struct FollowupsConfig {
     /// reads as spam, whatever the ladder says).
     #[serde(with = "humantime_serde")]
     pub min_gap: Duration,
+    /// Let the model reword each step from what the lead said, in their
+    /// language (`prompts/followup_personalise.j2`); the static text goes
+    /// out when the rewrite breaks a rule or the model fails. Off by
+    /// default: one more model call per step.
+    pub personalise: bool,
     pub whatsapp: Ladder,
     pub instagram: Ladder,
     pub messenger: Ladder,
@@ -117,6 +122,7 @@ impl Default for FollowupsConfig {
             quiet_hours: "21:00-08:00".into(),
             timezone: "UTC".into(),
             min_gap: Duration::from_secs(10 * 60),
+            personalise: false,
             whatsapp: ladder(&[(HOUR, Soft), (24 * HOUR, Value)]),
             instagram: meta(),
             messenger: meta(),

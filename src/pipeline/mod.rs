@@ -149,11 +149,7 @@ impl Pipeline {
             };
             tracker.spawn(sender.run());
         }
-        let scheduler = crate::scheduler::Scheduler::new(
-            agent.store().clone(),
-            agent.prompts().clone(),
-            Arc::new(agent.loaded().clone()),
-        );
+        let scheduler = agent.followups();
         tracker.spawn(scheduler.run(
             agent.clock().clone(),
             cancel.clone(),

@@ -9,10 +9,12 @@
 //! platform's 24 h window has closed) or send the step's template. Time is
 //! always passed in: `setter tick --now`, tests and evals move it by hand.
 
+mod personal;
 mod quiet;
 
 use crate::config::{Loaded, StepKind};
 use crate::lead::{Channel, JobReason, Stage};
+use crate::llm::ChatModel;
 use crate::prompts::Prompts;
 use crate::store::{self, JobRow, Store};
 use serde_json::json;
@@ -45,6 +47,8 @@ pub enum Error {
 /// What one tick did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct TickReport {
+    /// Steps that came due (claimed) in this tick.
+    pub due: usize,
     pub sent: usize,
     /// Steps moved out of quiet hours.
     pub deferred: usize,
@@ -70,6 +74,8 @@ pub struct Scheduler {
     store: Store,
     prompts: Arc<Prompts>,
     loaded: Arc<Loaded>,
+    /// Rewords steps when `[followups] personalise` is on.
+    model: Option<Arc<dyn ChatModel>>,
 }
 
 impl Scheduler {
@@ -78,7 +84,14 @@ impl Scheduler {
             store,
             prompts,
             loaded,
+            model: None,
         }
+    }
+
+    /// The same worker, letting `model` personalise steps (when configured).
+    pub fn with_model(mut self, model: Arc<dyn ChatModel>) -> Scheduler {
+        self.model = Some(model);
+        self
     }
 
     /// Handles every step due at `now`, once.
@@ -89,6 +102,7 @@ impl Scheduler {
             if jobs.is_empty() {
                 return Ok(report);
             }
+            report.due += jobs.len();
             for job in &jobs {
                 // Several steps of one lead due at once (Setter was down):
                 // only the latest goes out.
@@ -101,6 +115,10 @@ impl Scheduler {
                 };
                 match decision {
                     Decision::Send(text, payload) => {
+                        let text = match payload {
+                            None => self.worded(job, text).await,
+                            Some(_) => text,
+                        };
                         let payload = payload.as_ref();
                         if self.store.finish_job_sent(job, &text, payload, now).await? {
                             report.sent += 1;
@@ -122,6 +140,40 @@ impl Scheduler {
         }
     }
 
+    /// `text`, or the model's personalised version of it when that is on
+    /// and the rewrite passes the checks (see `personal`).
+    async fn worded(&self, job: &JobRow, text: String) -> String {
+        let Some(model) = self.model.as_deref() else {
+            return text;
+        };
+        if !self.loaded.config.followups.personalise {
+            return text;
+        }
+        let memory = match self.store.memory(&job.lead_id).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(lead_id = %job.lead_id, error = %e, "follow-up sent unpersonalised");
+                return text;
+            }
+        };
+        let draft = personal::Draft {
+            text: &text,
+            kind: &job.kind,
+            lead_name: memory
+                .lead
+                .name
+                .as_deref()
+                .and_then(|n| n.split_whitespace().next()),
+        };
+        match personal::personalise(model, &self.prompts, &self.loaded, &memory, &draft).await {
+            Ok(rewrite) => rewrite,
+            Err(why) => {
+                tracing::info!(lead_id = %job.lead_id, step = job.step, reason = %why, "follow-up sent unpersonalised");
+                text
+            }
+        }
+    }
+
     /// Runs ticks until `cancel`, waking `sent` when messages were queued.
     pub async fn run(
         self,
@@ -134,7 +186,9 @@ impl Scheduler {
             let now = clock.now_ms();
             match self.tick(now).await {
                 Ok(r) => {
+                    metrics.followups_due(r.due);
                     (0..r.sent).for_each(|_| metrics.followup("sent"));
+                    (0..r.deferred).for_each(|_| metrics.followup("deferred"));
                     for (_, code, _) in &r.skipped {
                         metrics.followup(&format!("skipped_{code}"));
                     }

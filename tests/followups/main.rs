@@ -363,3 +363,38 @@ async fn leads_show_lists_the_ladder_with_reasons() {
 }
 
 mod windows;
+
+/// `[followups] personalise`: the model rewords a step from what the lead
+/// said; a rewrite that breaks a rule is replaced by the static text.
+#[tokio::test]
+async fn a_personalised_step_is_the_models_rewrite_or_else_the_static_text() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |c| {
+        c.followups.personalise = true;
+        c.followups.quiet_hours = String::new();
+    });
+    let agent = env.agent().await;
+    let lead = new_lead(&agent, "15550109").await;
+    say(&agent, &lead, "hola, tengo una panadería en Sevilla", T0).await;
+    let s = agent.followups();
+    stub.reply("Hola Test, ¿seguimos con lo de la panadería?");
+    assert_eq!(s.tick(T0 + HOUR).await.unwrap().sent, 1);
+    let asked = stub.requests().last().unwrap().to_string();
+    assert!(asked.contains("tengo una panadería en Sevilla"), "{asked}");
+    assert!(
+        asked.contains("slip through the cracks"),
+        "the static text to reword"
+    );
+    stub.reply("Hey Test, are you still interested?");
+    assert_eq!(s.tick(T0 + 24 * HOUR - 10 * MIN).await.unwrap().sent, 1);
+    let outbox = agent.store().outbox(&lead.id).await.unwrap();
+    assert_eq!(
+        outbox[1].text,
+        "Hola Test, ¿seguimos con lo de la panadería?"
+    );
+    assert!(
+        outbox[2].text.starts_with("Quick one, Test"),
+        "{}",
+        outbox[2].text
+    );
+}

@@ -123,6 +123,8 @@ async fn every_fixture_kind_is_stored_once_and_answered_once_per_lead() {
             .unwrap();
         let text = metrics.text().await.unwrap();
         text.contains(r#"setter_followups_total{result="skipped_window"}"#)
+            && text.contains("setter_followups_due_total ")
+            && !text.contains("setter_followups_due_total 0")
     })
     .await;
     assert_eq!(
