@@ -386,6 +386,12 @@ impl Agent {
                 stage: d.stage,
                 next_action: d.assessment.next_action.clone(),
                 reason: reasons.join("; "),
+                signals: d
+                    .assessment
+                    .signals
+                    .iter()
+                    .map(|s| s.signal.clone())
+                    .collect(),
                 at: newest.at,
             },
             stage_change,
@@ -403,6 +409,7 @@ impl Agent {
                 false => self.ladder(memory.lead.channel, d, newest.at),
             },
             opt_out: d.steer.opt_out,
+            payment_link_sent: false,
         }
     }
 
