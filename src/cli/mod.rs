@@ -9,6 +9,7 @@ mod handoff;
 mod init;
 mod leads;
 mod model;
+mod outcome;
 mod script;
 mod serve;
 mod terminal;
@@ -69,6 +70,8 @@ pub enum Command {
     /// The handoff packet a closer receives (`handoff packet ID`).
     #[command(subcommand)]
     Handoff(handoff::HandoffCommand),
+    /// Record what really happened to a lead: booked, showed, won, lost or paid.
+    Outcome(outcome::OutcomeArgs),
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
@@ -100,6 +103,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tick(args) => followups::tick(cli.config.as_deref(), args).await,
         Command::Followups(cmd) => followups::run(cli.config.as_deref(), cmd).await,
         Command::Handoff(cmd) => handoff::run(cli.config.as_deref(), cmd).await,
+        Command::Outcome(args) => outcome::run(cli.config.as_deref(), args).await,
     }
 }
 
