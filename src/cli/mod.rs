@@ -10,6 +10,7 @@ mod init;
 mod leads;
 mod model;
 mod outcome;
+mod report;
 mod script;
 mod serve;
 mod terminal;
@@ -72,6 +73,9 @@ pub enum Command {
     Handoff(handoff::HandoffCommand),
     /// Record what really happened to a lead: booked, showed, won, lost or paid.
     Outcome(outcome::OutcomeArgs),
+    /// Reports over recorded outcomes (`report calibration`).
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
@@ -104,6 +108,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Followups(cmd) => followups::run(cli.config.as_deref(), cmd).await,
         Command::Handoff(cmd) => handoff::run(cli.config.as_deref(), cmd).await,
         Command::Outcome(args) => outcome::run(cli.config.as_deref(), args).await,
+        Command::Report(cmd) => report::run(cli.config.as_deref(), cmd).await,
     }
 }
 
