@@ -7,6 +7,13 @@ use std::str::FromStr;
 
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        named_enum!($(#[$meta])* $name [format!("a {}", stringify!($name).to_lowercase())] {
+            $($variant => $text),+
+        });
+    };
+    // `[noun]`: how an error names the kind ("an outcome"), when the type's
+    // own name does not read well.
+    ($(#[$meta:meta])* $name:ident [$noun:expr] { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -31,8 +38,8 @@ macro_rules! named_enum {
                 match s {
                     $($text => Ok($name::$variant),)+
                     other => Err(format!(
-                        "\"{other}\" is not a {}; expected one of {}",
-                        stringify!($name).to_lowercase(),
+                        "\"{other}\" is not {}; expected one of {}",
+                        $noun,
                         [$($text),+].join(", ")
                     )),
                 }
@@ -96,6 +103,37 @@ named_enum!(
     EvidenceKind { Trait => "trait", Disqualifier => "disqualifier", Signal => "signal" }
 );
 
+named_enum!(
+    /// What really happened to a lead after the bot, as the closer (or a
+    /// payment confirmation) reports it. A lead collects several over time
+    /// (booked → showed → won). Not `eval::Outcome`, which is an eval's verdict.
+    LeadOutcome ["an outcome"] {
+        Booked => "booked",
+        Showed => "showed",
+        Won => "won",
+        Lost => "lost",
+        Paid => "paid",
+    }
+);
+
+impl LeadOutcome {
+    /// The sale is made: the lead moves to stage `closed`.
+    pub fn closes_the_sale(self) -> bool {
+        matches!(self, LeadOutcome::Won | LeadOutcome::Paid)
+    }
+
+    /// The lead reached at least a booked call (paying in the DM skips the
+    /// call but counts): what the calibration report calls a booking.
+    pub fn is_booking_or_better(self) -> bool {
+        !matches!(self, LeadOutcome::Lost)
+    }
+}
+
+named_enum!(
+    /// Who reported an outcome: the operator's terminal or the HTTP API.
+    OutcomeSource ["a source"] { Cli => "cli", Api => "api" }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +148,10 @@ mod tests {
             "\"lukewarm\" is not a tier; expected one of cold, warm, hot"
         );
         assert!(Level::High > Level::Medium && Tier::Hot > Tier::Warm);
+        assert_eq!(
+            "refunded".parse::<LeadOutcome>().unwrap_err(),
+            "\"refunded\" is not an outcome; expected one of booked, showed, won, lost, paid"
+        );
     }
 }
 
@@ -135,6 +177,7 @@ named_enum!(
         HandedOff => "handed_off",
         Takeover => "takeover",
         Operator => "operator",
+        Outcome => "outcome",
         Superseded => "superseded",
         Stage => "stage",
         Human => "human",
@@ -155,6 +198,7 @@ impl JobReason {
             JobReason::HandedOff => "the lead was handed off",
             JobReason::Takeover => "a human took over the conversation",
             JobReason::Operator => "cancelled by the operator",
+            JobReason::Outcome => "a closer reported the lead's outcome",
             JobReason::Superseded => "a later step was due at the same time",
             JobReason::Stage => "the lead's stage ends follow-ups",
             JobReason::Human => "a human has the conversation",

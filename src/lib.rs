@@ -17,12 +17,14 @@
 //! - [`pipeline`] — `setter serve`'s accept → per-lead queue → turn → outbox → send.
 //! - [`server`]  — axum routes: webhooks, web chat, `/api`, `/healthz`, `/metrics`.
 //! - [`handoff`]  — the packet a closer reads instead of re-asking the lead.
+//! - [`calibration`] — closer outcomes vs what the rubric predicted: `setter report calibration`.
 //! - [`scheduler`] — follow-ups on silence: due ladder steps sent or skipped with a reason.
 //! - [`metrics`] — Prometheus metrics.
 //! - [`cli`]     — the `setter` command line.
 
 pub mod agent;
 pub mod app;
+pub mod calibration;
 pub mod channels;
 pub mod cli;
 pub mod clock;

@@ -68,3 +68,8 @@ fn the_cadence_suite_replays_to_its_baseline() {
 fn the_persona_suite_replays_to_its_baseline() {
     replays_to_baseline("personas", 7);
 }
+
+#[test]
+fn the_followup_suite_replays_to_its_baseline() {
+    replays_to_baseline("followups", 12);
+}

@@ -1,10 +1,45 @@
 //! What each prompt template sees. One builder per template, shared by the
 //! turn and by `setter check` (which renders every template against a sample).
 
-use super::plan::{Action, Plan};
-use crate::config::{Config, Framework};
+use super::plan::{Action, LinkKind, Plan};
+use crate::config::{Config, Framework, SlotRole};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+
+/// Who a reply speaks to: the lead's first name and the result they said
+/// they want, when known. A closing reply uses both, so the link arrives as
+/// "Ana, here is how you get to a full calendar", not as a bare URL.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Addressee {
+    pub first_name: Option<String>,
+    pub desired_outcome: Option<String>,
+}
+
+impl Addressee {
+    /// From the lead's profile name and the framework's outcome slot (the
+    /// slot with role `outcome`) among the `known` values.
+    pub fn of(name: Option<&str>, framework: &Framework, known: &BTreeMap<String, Value>) -> Self {
+        let first_name = name
+            .and_then(|n| n.split_whitespace().next())
+            .filter(|w| w.chars().any(char::is_alphabetic))
+            .map(str::to_string);
+        let desired_outcome = framework
+            .slots
+            .iter()
+            .find(|s| s.role == SlotRole::Outcome)
+            .and_then(|s| known.get(&s.id))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            });
+        Addressee {
+            first_name,
+            desired_outcome,
+        }
+    }
+}
 
 /// `extract.j2`: the offer, slots and ICP — identical for every lead, so a
 /// local model can keep the whole rendered prompt in its KV cache.
@@ -24,6 +59,7 @@ pub fn reply(
     known: &BTreeMap<String, Value>,
     plan: &Plan,
     lead_language: Option<&str>,
+    lead: &Addressee,
 ) -> Value {
     let known: Vec<Value> = known
         .iter()
@@ -44,6 +80,7 @@ pub fn reply(
         "language": config.persona.language,
         "lead_language": lead_language,
         "known": known,
+        "lead": lead,
         "plan": {
             "action": plan.action.as_str(),
             "slot": plan.slot,
@@ -51,6 +88,7 @@ pub fn reply(
             "question_text": plan.question_text,
             "budget_allowed": plan.budget_allowed,
             "link": plan.link,
+            "link_kind": plan.link_kind,
             "reason": plan.reason,
         },
     })
@@ -74,6 +112,7 @@ pub fn sample_plans(framework: &Framework) -> Vec<Plan> {
         question_text: slot.map(Framework::ask_for),
         budget_allowed: false,
         link: None,
+        link_kind: None,
         reason: "sample".into(),
     };
     let mut nurture = base.clone();
@@ -83,7 +122,43 @@ pub fn sample_plans(framework: &Framework) -> Vec<Plan> {
     let mut close = nurture.clone();
     close.action = Action::Close;
     close.link = Some("https://example.com/book".into());
+    close.link_kind = Some(LinkKind::Booking);
+    let mut pay = close.clone();
+    pay.link = Some("https://example.com/pay".into());
+    pay.link_kind = Some(LinkKind::Payment);
     let mut decline = nurture.clone();
     decline.action = Action::Decline;
-    vec![base, nurture, close, decline]
+    vec![base, nurture, close, pay, decline]
+}
+
+/// A sample lead for `setter check`: both optional parts known, so every
+/// branch that uses them renders.
+pub fn sample_addressee() -> Addressee {
+    Addressee {
+        first_name: Some("Ana".into()),
+        desired_outcome: Some("a full calendar".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_addressee_is_the_first_name_and_the_outcome_slot() {
+        let fw = Framework::resolve("pif", &[]).unwrap();
+        let known = BTreeMap::from([
+            ("desired_outcome".to_string(), json!("fill my calendar")),
+            ("pain".to_string(), json!("no leads")),
+        ]);
+        let a = Addressee::of(Some("  Ana María Souza"), &fw, &known);
+        assert_eq!(a.first_name.as_deref(), Some("Ana"));
+        assert_eq!(a.desired_outcome.as_deref(), Some("fill my calendar"));
+        // A profile name that is no name (an emoji, digits) is left out.
+        assert_eq!(Addressee::of(Some("🔥 123"), &fw, &known).first_name, None);
+        assert_eq!(
+            Addressee::of(None, &fw, &BTreeMap::new()),
+            Addressee::default()
+        );
+    }
 }

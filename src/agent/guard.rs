@@ -281,6 +281,7 @@ mod tests {
             question_text: Some("What made you reach out?".into()),
             budget_allowed,
             link: None,
+            link_kind: None,
             reason: String::new(),
         }
     }

@@ -223,9 +223,11 @@ impl Agent {
             question_text: None,
             budget_allowed: false,
             link: None,
+            link_kind: None,
             reason: "warm-up".into(),
         };
-        let ctx = context::reply(&self.loaded.config, &BTreeMap::new(), &plan, None);
+        let lead = context::Addressee::default();
+        let ctx = context::reply(&self.loaded.config, &BTreeMap::new(), &plan, None, &lead);
         for name in ["system.j2", "turn.j2", "fallback.j2"] {
             self.prompts.render(name, &ctx)?;
         }

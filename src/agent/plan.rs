@@ -5,7 +5,7 @@
 //! stop asking once enough is known; a disqualified lead is declined, not
 //! questioned; a Hot lead gets the next step instead of another question.
 
-use super::score::Assessment;
+use super::score::{self, Assessment};
 use crate::config::{Config, Framework, SlotRole};
 use crate::lead::Tier;
 use serde::Serialize;
@@ -37,6 +37,17 @@ impl Action {
     }
 }
 
+/// Which of the offer's links a closing reply carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// `offer.booking_url`: a call with a closer (high-ticket offers).
+    Booking,
+    /// `offer.payment_url`: the sale closes in the DM (offers priced below
+    /// `[scoring] close_in_dm_below`).
+    Payment,
+}
+
 /// The plan for one reply; rendered into the system prompt.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
@@ -50,7 +61,18 @@ pub struct Plan {
     /// Whether budget may be mentioned in this reply.
     pub budget_allowed: bool,
     pub link: Option<String>,
+    /// What `link` is (with `Close` and a configured link).
+    pub link_kind: Option<LinkKind>,
     pub reason: String,
+}
+
+impl Plan {
+    /// Whether `reply` (as it will be sent) carries this plan's payment link:
+    /// what makes a turn record that the payment link was sent.
+    pub fn payment_link_in(&self, reply: &str) -> bool {
+        self.link_kind == Some(LinkKind::Payment)
+            && self.link.as_deref().is_some_and(|l| reply.contains(l))
+    }
 }
 
 /// Decides the next reply. `asked` lists the slot asked in each earlier turn;
@@ -74,6 +96,7 @@ pub fn plan(
         question_text: None,
         budget_allowed,
         link: None,
+        link_kind: None,
         reason: String::new(),
     };
     if let Some(d) = &assessment.disqualified {
@@ -144,15 +167,20 @@ pub fn plan(
     plan
 }
 
-/// Turns `plan` into sending the booking or payment link.
+/// Turns `plan` into sending the booking or payment link. A cheap offer
+/// without a payment link configured falls back to the booking link.
 fn close(config: &Config, assessment: &Assessment, mut plan: Plan, why: String) -> Plan {
     plan.action = Action::Close;
-    let link = if assessment.next_action == "send_payment_link" {
-        &config.offer.payment_url
-    } else {
-        &config.offer.booking_url
+    let offer = &config.offer;
+    let pay_in_dm = assessment.next_action == score::SEND_PAYMENT_LINK;
+    let (kind, link) = match (pay_in_dm, offer.payment_url.is_empty()) {
+        (true, false) => (LinkKind::Payment, &offer.payment_url),
+        _ => (LinkKind::Booking, &offer.booking_url),
     };
-    plan.link = Some(link.clone()).filter(|l| !l.is_empty());
+    if !link.is_empty() {
+        plan.link = Some(link.clone());
+        plan.link_kind = Some(kind);
+    }
     plan.reason = format!("{why}: {}", assessment.next_action);
     plan
 }
@@ -242,6 +270,9 @@ mod tests {
         let now = plan(&c, &fw, &hot, &BTreeMap::new(), &asked, 2, true);
         assert_eq!(now.action, Action::Close);
         assert_eq!(now.link.as_deref(), Some(c.offer.payment_url.as_str()));
+        assert_eq!(now.link_kind, Some(LinkKind::Payment));
+        assert!(now.payment_link_in(&format!("Here you go: {}", c.offer.payment_url)));
+        assert!(!now.payment_link_in("Here you go."));
         assert_eq!(
             now.reason,
             "tier hot and the lead asked for the next step: send_payment_link"
@@ -264,5 +295,25 @@ mod tests {
             true,
         );
         assert_eq!(warm.action, Action::Ask);
+    }
+
+    #[test]
+    fn a_high_ticket_offer_closes_with_the_booking_link() {
+        let (mut c, fw) = fixture();
+        c.offer.price = 8000.0;
+        let mut hot = neutral(&c, &fw);
+        hot.tier = Tier::Hot;
+        hot.next_action = c.scoring.next_actions.hot.clone();
+        let asked = [Some("pain".to_string())];
+        let p = plan(&c, &fw, &hot, &BTreeMap::new(), &asked, 2, true);
+        assert_eq!(p.link.as_deref(), Some(c.offer.booking_url.as_str()));
+        assert_eq!(p.link_kind, Some(LinkKind::Booking));
+        assert!(!p.payment_link_in(&c.offer.booking_url));
+        // A cheap offer without a payment link books a call instead.
+        c.offer.price = 200.0;
+        c.offer.payment_url.clear();
+        hot.next_action = score::SEND_PAYMENT_LINK.into();
+        let p = plan(&c, &fw, &hot, &BTreeMap::new(), &asked, 2, true);
+        assert_eq!(p.link_kind, Some(LinkKind::Booking));
     }
 }

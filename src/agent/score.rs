@@ -15,6 +15,10 @@ use std::collections::BTreeMap;
 
 const DAY_MS: f64 = 86_400_000.0;
 
+/// The next action of a Hot lead when the offer is cheap enough to close in
+/// the DM (`[scoring] close_in_dm_below`): the plan sends the payment link.
+pub const SEND_PAYMENT_LINK: &str = "send_payment_link";
+
 /// One ICP trait's status for the explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TraitStatus {
@@ -164,18 +168,7 @@ fn intent_signals(
             0.5f64.powf(age_days / sc.intent_half_life_days)
         }
     };
-    let weight = |signal: &str| match signal {
-        "asked_price" => w.asked_price,
-        "asked_call" => w.asked_call,
-        "urgent_pain" => w.urgent_pain,
-        "just_browsing" => w.just_browsing,
-        "no_budget" => w.no_budget,
-        "later" => w.later,
-        "timing_within_horizon" => w.timing_within_horizon,
-        "budget_at_or_above_price" => w.budget_at_or_above_price,
-        "authority_confirmed" => w.authority_confirmed,
-        _ => 0.0,
-    };
+    let weight = |signal: &str| w.get(signal).unwrap_or(0.0);
     let mut latest: BTreeMap<&str, &EvidenceRow> = BTreeMap::new();
     for e in evidence
         .iter()
@@ -236,7 +229,7 @@ pub fn matrix(config: &Config, fit: Level, intent: Level) -> (Tier, String) {
     let configured = |t: &str| t.parse::<Tier>().unwrap_or(Tier::Cold);
     let hot_action = || {
         if config.offer.price < sc.close_in_dm_below {
-            "send_payment_link".to_string()
+            SEND_PAYMENT_LINK.to_string()
         } else {
             a.hot.clone()
         }

@@ -12,7 +12,8 @@ use crate::store::Memory;
 /// What code decided about this turn before any reply is written.
 pub(super) struct Steering {
     /// Score what the lead said, say nothing: a human has the conversation
-    /// (paused or handed off), or an opted-out lead said stop again.
+    /// (paused or handed off), the sale is closed (won or paid: no second
+    /// payment link to a customer), or an opted-out lead said stop again.
     pub(super) silent: bool,
     /// The lead asks to stop: acknowledged once, follow-ups ended for good.
     pub(super) opt_out: bool,
@@ -30,7 +31,7 @@ impl Agent {
         let opted_out = memory.lead.opted_out_at.is_some();
         Steering {
             silent: memory.lead.paused_at(self.clock.now_ms())
-                || memory.lead.stage == Stage::HandedOff
+                || matches!(memory.lead.stage, Stage::HandedOff | Stage::Closed)
                 || (opt_out && opted_out),
             opt_out,
             wants_human: self.loaded.config.handoff.auto && said(human::asks_for_human),

@@ -277,11 +277,17 @@ impl Agent {
         // A small model answers a Spanish lead in English unless the prompt
         // names the language, so code names it.
         let lead_language = lead_language(config, memory);
+        let lead = context::Addressee::of(
+            memory.lead.name.as_deref(),
+            &self.loaded.framework,
+            &d.known,
+        );
         let ctx = context::reply(
             config,
             &d.known,
             &d.plan,
             lead_language.map(|l| l.eng_name()),
+            &lead,
         );
         let request = self.reply_request(memory, &ctx)?;
         let answer = self.model.chat(&request).await?;
@@ -386,6 +392,12 @@ impl Agent {
                 stage: d.stage,
                 next_action: d.assessment.next_action.clone(),
                 reason: reasons.join("; "),
+                signals: d
+                    .assessment
+                    .signals
+                    .iter()
+                    .map(|s| s.signal.clone())
+                    .collect(),
                 at: newest.at,
             },
             stage_change,
@@ -403,6 +415,7 @@ impl Agent {
                 false => self.ladder(memory.lead.channel, d, newest.at),
             },
             opt_out: d.steer.opt_out,
+            payment_link_sent: reply.is_some_and(|r| d.plan.payment_link_in(&r.guarded.text)),
         }
     }
 

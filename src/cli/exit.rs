@@ -57,7 +57,11 @@ fn is_usage(e: &(dyn StdError + 'static)) -> bool {
         || e.is::<super::script::ScriptError>()
         || matches!(
             e.downcast_ref::<store::Error>(),
-            Some(store::Error::LeadNotFound(_) | store::Error::AmbiguousLead { .. })
+            Some(
+                store::Error::LeadNotFound(_)
+                    | store::Error::AmbiguousLead { .. }
+                    | store::Error::BadOutcomeValue(_)
+            )
         )
         || matches!(
             e.downcast_ref::<agent::Error>(),

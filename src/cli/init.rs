@@ -149,7 +149,8 @@ pub(crate) fn render_samples(prompts: &Prompts, loaded: &Loaded) -> Vec<prompts:
     attempt("extract.j2", context::extract(c, &loaded.framework));
     for plan in context::sample_plans(&loaded.framework) {
         let known = [("pain".to_string(), serde_json::json!("not enough leads"))].into();
-        let ctx = context::reply(c, &known, &plan, Some("Spanish"));
+        let lead = context::sample_addressee();
+        let ctx = context::reply(c, &known, &plan, Some("Spanish"), &lead);
         attempt("system.j2", ctx.clone());
         attempt("turn.j2", ctx.clone());
         attempt("fallback.j2", ctx);

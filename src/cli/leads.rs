@@ -94,12 +94,15 @@ pub async fn run(config: Option<&Path>, cmd: LeadsCommand) -> anyhow::Result<Exi
         LeadsCommand::Show { id, json } => {
             let memory = store.memory(&id).await?;
             let jobs = store.jobs(Some(&memory.lead.id)).await?;
+            let outcomes = store.outcomes(&memory.lead.id).await?;
             if json {
                 let mut shown = show_json(&memory);
                 shown["followups"] = json!(jobs);
+                shown["outcomes"] = json!(outcomes);
                 println!("{}", serde_json::to_string_pretty(&shown)?);
             } else {
                 print!("{}", show_text(&memory));
+                print!("{}", outcomes_text(&outcomes));
                 print!("{}", followups_text(&jobs));
             }
         }
@@ -137,6 +140,13 @@ fn identity(lead: &crate::store::Lead) -> String {
             "  contact  opted out {day}: no follow-ups, ever\n"
         ));
     }
+    if let Some(at) = lead
+        .payment_link_sent_at
+        .and_then(chrono::DateTime::from_timestamp_millis)
+    {
+        let day = at.format("%Y-%m-%d %H:%M UTC");
+        out.push_str(&format!("  payment  link sent {day} (close in the DM)\n"));
+    }
     if lead.paused_at(now_ms()) {
         let until = lead
             .paused_until
@@ -147,6 +157,34 @@ fn identity(lead: &crate::store::Lead) -> String {
         out.push_str(&format!(
             "  bot      paused until {until} ({})\n",
             escape(why)
+        ));
+    }
+    out
+}
+
+/// What the closer reported, oldest first.
+fn outcomes_text(outcomes: &[crate::store::OutcomeRow]) -> String {
+    let mut out = String::from("\noutcomes:\n");
+    if outcomes.is_empty() {
+        out.push_str("  (none reported; `setter outcome ID booked|showed|won|lost|paid`)\n");
+    }
+    for o in outcomes {
+        let at = chrono::DateTime::from_timestamp_millis(o.at)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default();
+        let value = match (o.value, &o.currency) {
+            (Some(v), Some(c)) => format!("  {v} {c}"),
+            (Some(v), None) => format!("  {v}"),
+            _ => String::new(),
+        };
+        let note = o
+            .note
+            .as_deref()
+            .map(|n| format!("  \"{}\"", escape(n)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {:<7} {at} ({}){value}{note}\n",
+            o.outcome, o.source
         ));
     }
     out

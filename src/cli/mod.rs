@@ -9,6 +9,8 @@ mod handoff;
 mod init;
 mod leads;
 mod model;
+mod outcome;
+mod report;
 mod script;
 mod serve;
 mod terminal;
@@ -68,6 +70,11 @@ pub enum Command {
     Followups(followups::FollowupsCommand),
     /// Print a lead's handoff packet (`handoff ID [--format json|md]`); send, list, retry handoffs.
     Handoff(handoff::HandoffArgs),
+    /// Record what really happened to a lead: booked, showed, won, lost or paid.
+    Outcome(outcome::OutcomeArgs),
+    /// Reports over recorded outcomes (`report calibration`).
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 /// Logs go to stderr so `--json` output on stdout stays machine-readable.
@@ -99,6 +106,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tick(args) => followups::tick(cli.config.as_deref(), args).await,
         Command::Followups(cmd) => followups::run(cli.config.as_deref(), cmd).await,
         Command::Handoff(args) => handoff::run(cli.config.as_deref(), args).await,
+        Command::Outcome(args) => outcome::run(cli.config.as_deref(), args).await,
+        Command::Report(cmd) => report::run(cli.config.as_deref(), cmd).await,
     }
 }
 

@@ -77,6 +77,37 @@ impl Default for SignalWeights {
     }
 }
 
+impl SignalWeights {
+    /// Every signal's name, as evidence keys and `[scoring.signals]` spell it.
+    pub const NAMES: [&'static str; 9] = [
+        "asked_price",
+        "asked_call",
+        "timing_within_horizon",
+        "budget_at_or_above_price",
+        "authority_confirmed",
+        "urgent_pain",
+        "just_browsing",
+        "no_budget",
+        "later",
+    ];
+
+    /// The weight of the signal named `name` (`None` for an unknown name).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        Some(match name {
+            "asked_price" => self.asked_price,
+            "asked_call" => self.asked_call,
+            "timing_within_horizon" => self.timing_within_horizon,
+            "budget_at_or_above_price" => self.budget_at_or_above_price,
+            "authority_confirmed" => self.authority_confirmed,
+            "urgent_pain" => self.urgent_pain,
+            "just_browsing" => self.just_browsing,
+            "no_budget" => self.no_budget,
+            "later" => self.later,
+            _ => return None,
+        })
+    }
+}
+
 /// The action each cell of the matrix leads to (free text, shown to closers).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -129,5 +160,27 @@ impl ScoringConfig {
             }
         }
         v.issues
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SignalWeights;
+
+    /// `NAMES` and `get` stay in step with the fields `[scoring.signals]` reads.
+    #[test]
+    fn every_configured_signal_is_named_and_weighed() {
+        let w = SignalWeights::default();
+        let table = toml::Value::try_from(&w).unwrap();
+        let table = table.as_table().unwrap();
+        let mut keys: Vec<&str> = table.keys().map(String::as_str).collect();
+        let mut names = SignalWeights::NAMES.to_vec();
+        keys.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(keys, names);
+        for (key, value) in table {
+            assert_eq!(w.get(key), value.as_float(), "{key}");
+        }
+        assert_eq!(w.get("no_such_signal"), None);
     }
 }

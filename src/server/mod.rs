@@ -7,6 +7,7 @@
 
 mod api;
 mod meta;
+mod outcome;
 mod webchat;
 
 use crate::config::Loaded;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/leads/{id}/takeover", post(api::takeover))
         .route("/api/leads/{id}/resume", post(api::resume))
         .route("/api/leads/{id}/handoff", post(api::handoff))
+        .route("/api/leads/{id}/outcome", post(outcome::record))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             api::require_token,

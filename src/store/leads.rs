@@ -25,7 +25,7 @@ pub struct LeadSummary {
 
 const LEAD_COLUMNS: &str =
     "id, channel, external_id, name, source, first_message, stage, created_at, \
-     account_id, paused_until, paused_reason, last_inbound_at, opted_out_at";
+     account_id, paused_until, paused_reason, last_inbound_at, opted_out_at, payment_link_sent_at";
 
 fn lead_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Lead> {
     Ok(Lead {
@@ -42,6 +42,7 @@ fn lead_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Lead> {
         paused_reason: row.try_get("paused_reason")?,
         last_inbound_at: row.try_get("last_inbound_at")?,
         opted_out_at: row.try_get("opted_out_at")?,
+        payment_link_sent_at: row.try_get("payment_link_sent_at")?,
     })
 }
 
@@ -226,6 +227,35 @@ pub(super) async fn wrote_to(
     now: i64,
 ) -> Result<()> {
     sqlx::query("UPDATE leads SET last_bot_at = MAX(COALESCE(last_bot_at, 0), ?) WHERE id = ?")
+        .bind(now)
+        .bind(lead_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves a lead to `to` inside a transaction, with the change and its reason
+/// in the lead's stage history.
+pub(super) async fn stage_change_in(
+    conn: &mut sqlx::SqliteConnection,
+    lead_id: &str,
+    from: Stage,
+    to: Stage,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO stage_changes (lead_id, from_stage, to_stage, reason, at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(lead_id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE leads SET stage = ?, updated_at = ? WHERE id = ?")
+        .bind(to.as_str())
         .bind(now)
         .bind(lead_id)
         .execute(&mut *conn)

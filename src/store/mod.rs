@@ -12,6 +12,7 @@ mod jobs;
 mod leads;
 mod migrate;
 mod outbox;
+mod outcomes;
 mod turns;
 
 #[cfg(test)]
@@ -25,6 +26,7 @@ pub use inbox::{
 pub use jobs::{JobRow, PlannedStep};
 pub use leads::{LeadFilter, LeadSummary};
 pub use outbox::{OutboxRow, SendFailure};
+pub use outcomes::{CalibrationSample, NewOutcome, OutcomeRecorded, OutcomeRow};
 pub use turns::{EvidenceRow, Memory, ScoreRow, SlotValue, StageChange, TurnRow};
 
 use crate::lead::{Channel, Stage};
@@ -52,6 +54,8 @@ pub enum Error {
     AmbiguousLead { prefix: String, count: usize },
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),
+    #[error("an outcome's value must be a number ≥ 0 in the offer currency (got {0})")]
+    BadOutcomeValue(f64),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -77,6 +81,8 @@ pub struct Lead {
     /// When the lead asked to stop hearing from the business: no follow-up
     /// is ever scheduled for them again.
     pub opted_out_at: Option<i64>,
+    /// When the bot first sent the payment link (close in the DM).
+    pub payment_link_sent_at: Option<i64>,
 }
 
 impl Lead {

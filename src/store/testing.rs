@@ -48,6 +48,7 @@ pub(crate) fn sample_commit(lead: &Lead, turn: i64, inbound: i64, at: i64) -> Tu
             stage: Stage::Engaged,
             next_action: "nurture".into(),
             reason: format!("score {turn}"),
+            signals: vec![],
             at,
         },
         stage_change: None,
@@ -61,5 +62,6 @@ pub(crate) fn sample_commit(lead: &Lead, turn: i64, inbound: i64, at: i64) -> Tu
         now: at,
         followups: vec![],
         opt_out: false,
+        payment_link_sent: false,
     }
 }

@@ -41,6 +41,9 @@ pub struct ScoreRow {
     pub stage: Stage,
     pub next_action: String,
     pub reason: String,
+    /// The intent signals that counted in this score (keyword and slot
+    /// signals alike); empty on scores stored before they were recorded.
+    pub signals: Vec<String>,
     pub at: i64,
 }
 
@@ -243,7 +246,7 @@ impl Store {
         .collect::<Result<Vec<_>>>()?;
         let scores = sqlx::query(
             "SELECT * FROM
-               (SELECT id, message_id, fit, intent, tier, score, stage, next_action, reason, at
+               (SELECT id, message_id, fit, intent, tier, score, stage, next_action, reason, signals, at
                 FROM scores WHERE lead_id = ?1 ORDER BY id DESC LIMIT ?2)
              ORDER BY id",
         )
@@ -262,6 +265,10 @@ impl Store {
                 stage: parse(r.try_get("stage")?)?,
                 next_action: r.try_get("next_action")?,
                 reason: r.try_get("reason")?,
+                signals: match r.try_get::<Option<String>, _>("signals")? {
+                    Some(raw) => super::outcomes::json_list(&raw)?,
+                    None => Vec::new(),
+                },
                 at: r.try_get("at")?,
             })
         })
