@@ -83,6 +83,12 @@ async fn a_cheap_offer_closes_in_the_dm_with_the_leads_name_and_outcome() {
     // Recorded: that the link went out, and when.
     let memory = agent.store().memory(&lead.id).await.unwrap();
     assert_eq!(memory.lead.payment_link_sent_at, Some(NOW));
+    let packet = setter::handoff::packet::build(agent.loaded(), &memory);
+    assert_eq!(
+        packet.links.payment_link_sent_at,
+        Some(NOW),
+        "the closer sees it"
+    );
     agent.store().clone().close().await;
     let (code, shown, err) = setter_async(env.dir.path(), &["leads", "show", &lead.id]).await;
     assert_eq!(code, 0, "{err}");
@@ -128,6 +134,8 @@ async fn a_high_ticket_offer_gets_the_booking_link_and_no_payment_link() {
     assert!(last_task(&stub).contains(&format!("with this link: {BOOK}.")));
     let memory = agent.store().memory(&lead.id).await.unwrap();
     assert_eq!(memory.lead.payment_link_sent_at, None);
+    let packet = setter::handoff::packet::build(agent.loaded(), &memory);
+    assert_eq!(packet.links.payment_link_sent_at, None);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -110,6 +110,9 @@ pub struct Links {
     pub payment_url: Option<String>,
     /// Message numbers of bot messages that carried a link.
     pub sent_in: Vec<usize>,
+    /// When the payment link first went out (close in the DM), Unix ms: the
+    /// closer sees the lead may already be paying.
+    pub payment_link_sent_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -248,6 +251,7 @@ pub fn build(loaded: &Loaded, m: &Memory) -> Packet {
             booking_url: non_empty(&config.offer.booking_url),
             payment_url: non_empty(&config.offer.payment_url),
             sent_in,
+            payment_link_sent_at: m.lead.payment_link_sent_at,
         },
         transcript,
     }

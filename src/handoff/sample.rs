@@ -85,6 +85,7 @@ pub(crate) fn packets(loaded: &Loaded) -> [Packet; 2] {
             booking_url: Some(config.offer.booking_url.clone()).filter(|u| !u.is_empty()),
             payment_url: None,
             sent_in: Vec::new(),
+            payment_link_sent_at: Some(0),
         },
         transcript,
     };
