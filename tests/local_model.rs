@@ -105,3 +105,52 @@ async fn three_turns_with_the_local_model() {
         );
     }
 }
+
+/// `[llm] timeout_secs` holds for the embedded model too, and a caller that
+/// stops waiting frees the engine: the blocking decode loop checks both.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "runs the real local model (needs `setter model pull`)"]
+async fn a_local_call_stops_at_its_timeout_and_when_dropped() {
+    use setter::llm::{ChatMessage, ChatModel, ChatRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::example();
+    c.llm.provider = Provider::Local;
+    c.llm.timeout_secs = 1;
+    let config_path = dir.path().join("setter.toml");
+    std::fs::write(&config_path, toml::to_string(&c).unwrap()).unwrap();
+    let loaded = config::load(&config_path).unwrap();
+    if !setter::llm::local::model_path(&loaded).unwrap().is_file() {
+        eprintln!("SKIPPED: no local model (run `setter model pull`)");
+        return;
+    }
+    let model = setter::llm::local::LocalModel::from_config(&loaded).unwrap();
+    let long = ChatRequest {
+        messages: vec![ChatMessage::user(
+            "Write a 2,000-word essay on the history of roofing.".to_string(),
+        )],
+        schema: None,
+        temperature: 0.0,
+        max_tokens: 4_000,
+    };
+    let started = Instant::now();
+    let err = model.chat(&long).await.unwrap_err().to_string();
+    let took = started.elapsed().as_secs_f64();
+    eprintln!("timed out after {took:.1}s: {err}");
+    assert!(err.contains("timed out after 1 s"), "{err}");
+    // One decode step past the deadline at most, not 4,000 tokens.
+    assert!(took < 30.0, "{took}");
+    // A dropped call frees the engine for the next one at once.
+    let model = model.with_timeout(std::time::Duration::from_secs(600));
+    let dropped = tokio::time::timeout(std::time::Duration::from_secs(1), model.chat(&long)).await;
+    assert!(dropped.is_err());
+    let short = ChatRequest {
+        max_tokens: 4,
+        ..long
+    };
+    let started = Instant::now();
+    model.chat(&short).await.unwrap();
+    eprintln!(
+        "next call after a dropped one: {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -20,6 +20,7 @@
 //! for the whole answer. Either way the greedy token is checked against the
 //! grammar first, then the top 64, and the whole vocabulary only as a last resort.
 
+use super::stop::Stop;
 use super::{ChatModel, ChatRequest, ChatResponse, Error, ModelInfo, Result, Role, Speed, Usage};
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
@@ -35,7 +36,7 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Tokens per decode call while evaluating a prompt.
 const BATCH: usize = 512;
@@ -86,7 +87,12 @@ pub struct LocalModel {
     engine: SharedEngine,
     name: String,
     path: PathBuf,
+    /// A call's limit, waiting for the engine included (`[llm] timeout_secs`).
+    timeout: Duration,
 }
+
+/// A call's limit when none is configured.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl std::fmt::Debug for LocalModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -114,7 +120,14 @@ impl LocalModel {
     pub fn from_config(loaded: &crate::config::Loaded) -> Result<Self> {
         let path = model_path(loaded)?;
         let n_ctx = u32::try_from(loaded.config.llm.context_tokens).unwrap_or(u32::MAX);
-        Self::load(&path, n_ctx)
+        let timeout = Duration::from_secs(loaded.config.llm.timeout_secs.max(1));
+        Ok(Self::load(&path, n_ctx)?.with_timeout(timeout))
+    }
+
+    /// The same model with calls stopped after `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Loads a GGUF file with a context window of `n_ctx` tokens per slot.
@@ -143,6 +156,7 @@ impl LocalModel {
             engine,
             name,
             path: path.to_path_buf(),
+            timeout: DEFAULT_TIMEOUT,
         })
     }
 
@@ -165,6 +179,8 @@ impl ChatModel for LocalModel {
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
         let engine = self.engine.clone();
         let request = request.clone();
+        // Dropping this future (the caller gave up) cancels the call too.
+        let (stop, _cancel_on_drop) = Stop::after(self.timeout);
         let result = tokio::task::spawn_blocking(move || {
             let mut engine = match engine.lock() {
                 Ok(guard) => guard,
@@ -175,7 +191,8 @@ impl ChatModel for LocalModel {
                     guard
                 }
             };
-            engine.chat(&request)
+            stop.check()?;
+            engine.chat(&request, stop)
         })
         .await
         .map_err(|e| self.call_error(format!("inference task failed: {e}")))?;
@@ -194,6 +211,14 @@ impl ChatModel for LocalModel {
 struct Slot {
     ctx: LlamaContext<'static>,
     cached: Vec<LlamaToken>,
+    /// The running call's stop, checked before every decode.
+    stop: Option<Stop>,
+}
+
+impl Slot {
+    fn check_stop(&self) -> std::result::Result<(), String> {
+        self.stop.as_ref().map_or(Ok(()), Stop::check)
+    }
 }
 
 struct Engine {
@@ -245,6 +270,7 @@ impl Engine {
             slots.push(Slot {
                 ctx,
                 cached: Vec::new(),
+                stop: None,
             });
         }
         let prefix_reuse = prefix_reuse_enabled(std::env::var(PREFIX_REUSE_ENV).ok().as_deref());
@@ -310,13 +336,19 @@ impl Engine {
         Ok(steps)
     }
 
-    fn chat(&mut self, request: &ChatRequest) -> std::result::Result<ChatResponse, String> {
+    fn chat(
+        &mut self,
+        request: &ChatRequest,
+        stop: Stop,
+    ) -> std::result::Result<ChatResponse, String> {
         let slot = if request.schema.is_some() {
             SLOT_STRUCTURED
         } else {
             SLOT_FREE
         };
+        self.slots[slot].stop = Some(stop);
         let result = self.run(slot, request);
+        self.slots[slot].stop = None;
         if result.is_err() {
             // The cache may hold a half-evaluated prompt: forget it.
             let s = &mut self.slots[slot];
@@ -434,6 +466,7 @@ impl Engine {
                     .add(*tok, pos as i32, &[0], is_last)
                     .map_err(|e| e.to_string())?;
             }
+            slot.check_stop()?;
             slot.ctx
                 .decode(&mut batch)
                 .map_err(|e| format!("decode: {e}"))?;
@@ -586,6 +619,7 @@ fn feed(
                 .add(*tok, (base + i) as i32, &[0], i == chunk.len() - 1)
                 .map_err(|e| e.to_string())?;
         }
+        slot.check_stop()?;
         slot.ctx.decode(batch).map_err(|e| format!("decode: {e}"))?;
         slot.cached.extend_from_slice(chunk);
         last = batch.n_tokens() - 1;

@@ -11,6 +11,8 @@ pub mod catalog;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod openai;
+#[cfg(feature = "local")]
+mod stop;
 pub mod tokens;
 
 use serde::{Deserialize, Serialize};
