@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! setter model pull            # once
-//! cargo test --test local_model -- --ignored --nocapture
+//! cargo test --test local_model -- --ignored --nocapture --test-threads 1
 //! ```
 //!
 //! Without the model file it prints a notice and passes.
@@ -24,6 +24,8 @@ async fn three_turns_with_the_local_model() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Config::example();
     c.llm.provider = Provider::Local;
+    // A debug build on a busy machine can take minutes per call.
+    c.llm.timeout_secs = 900;
     c.storage.url = "sqlite://setter.db".into();
     let config_path = dir.path().join("setter.toml");
     std::fs::write(&config_path, toml::to_string(&c).unwrap()).unwrap();

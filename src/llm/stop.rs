@@ -2,7 +2,8 @@
 //! the caller gave up (the request's future was dropped — a superseded turn,
 //! a shutdown, an outer timeout).
 //!
-//! The embedded model runs on a blocking thread that an async timeout cannot
+//! The limit counts from when the engine starts the call's work, not
+//! while it waits for the engine. The embedded model runs on a blocking thread that an async timeout cannot
 //! interrupt, so it checks a [`Stop`] between decode calls and gives the
 //! engine back within one batch, instead of finishing work nobody will read
 //! while the next lead's turn waits for the lock.
@@ -40,6 +41,13 @@ impl Stop {
         (stop, CancelOnDrop(cancelled))
     }
 
+    /// Starts the clock again: the limit is for the call's own work, so a
+    /// call that waited for the engine behind other leads' calls (the serve
+    /// queue bounds how many) is not failed for having waited.
+    pub(crate) fn start(&mut self) {
+        self.deadline = Instant::now() + self.limit;
+    }
+
     /// `Err` with the reason once the call should stop.
     pub(crate) fn check(&self) -> Result<(), String> {
         if self.cancelled.load(Ordering::Relaxed) {
@@ -66,7 +74,13 @@ mod tests {
         assert!(stop.check().is_ok());
         drop(guard);
         assert!(stop.check().unwrap_err().contains("cancelled"));
-        let (stop, _guard) = Stop::after(Duration::ZERO);
-        assert!(stop.check().unwrap_err().contains("timed out after 0 s"));
+        let (mut stop, _guard) = Stop::after(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(stop.check().unwrap_err().contains("timed out after 0.02 s"));
+        stop.start();
+        assert!(
+            stop.check().is_ok(),
+            "the limit counts from the start of the work"
+        );
     }
 }
