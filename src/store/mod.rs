@@ -10,6 +10,7 @@ mod handoffs;
 mod inbox;
 mod jobs;
 mod leads;
+mod memory;
 mod migrate;
 mod outbox;
 mod outcomes;

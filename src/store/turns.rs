@@ -4,6 +4,7 @@
 //! turn's results through [`Store::commit_turn`](super::Store::commit_turn);
 //! this file only reads.
 
+use super::memory as read;
 use super::{parse, Lead, Message, Result, Store};
 use crate::lead::{EvidenceKind, Level, Stage, Tier};
 use crate::llm::Usage;
@@ -97,12 +98,12 @@ pub struct Memory {
 
 /// Totals for one lead, from `COUNT(*)`.
 #[derive(Debug, Clone, Copy, Default)]
-struct Counts {
-    messages: usize,
-    inbound: usize,
-    turns: usize,
+pub(super) struct Counts {
+    pub(super) messages: usize,
+    pub(super) inbound: usize,
+    pub(super) turns: usize,
     /// The id of the lead's newest message (0 before any).
-    latest_inbound: i64,
+    pub(super) latest_inbound: i64,
 }
 
 impl Memory {
@@ -162,177 +163,17 @@ impl Store {
         let id = lead.id.as_str();
         // One connection for every read: no pool hand-off per query.
         let mut conn = self.pool.acquire().await?;
-        // SQLite reads a negative LIMIT as no limit.
-        let limit = |n: Option<usize>| n.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        let counts = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM messages WHERE lead_id = ?1),
-                    (SELECT COUNT(*) FROM messages WHERE lead_id = ?1 AND direction = 'in'
-                       AND kind NOT IN ('reaction', 'system')),
-                    (SELECT COUNT(*) FROM turns WHERE lead_id = ?1),
-                    (SELECT COALESCE(MAX(id), 0) FROM messages WHERE lead_id = ?1 AND direction = 'in'
-                       AND kind NOT IN ('reaction', 'system'))",
-        )
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-        let count = |i: usize| -> Result<usize> { Ok(counts.try_get::<i64, _>(i)? as usize) };
-        let counts = Counts {
-            messages: count(0)?,
-            inbound: count(1)?,
-            turns: count(2)?,
-            latest_inbound: counts.try_get::<i64, _>(3)?,
-        };
-        let messages = sqlx::query(
-            "SELECT id, direction, author, text, at FROM
-               (SELECT id, direction, author, text, at FROM messages WHERE lead_id = ?1 ORDER BY id DESC LIMIT ?2)
-             ORDER BY id",
-        )
-        .bind(id)
-        .bind(limit(window))
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(message_from)
-        .collect::<Result<Vec<_>>>()?;
-        let pending = sqlx::query(
-            "SELECT id, direction, author, text, at FROM messages
-             WHERE lead_id = ?1 AND direction = 'in' AND kind NOT IN ('reaction', 'system')
-               AND id > COALESCE((SELECT MAX(inbound_id) FROM turns WHERE lead_id = ?1), 0)
-             ORDER BY id LIMIT ?2",
-        )
-        .bind(id)
-        .bind(MAX_PENDING)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(message_from)
-        .collect::<Result<Vec<_>>>()?;
-        let slots = sqlx::query(
-            "SELECT slot, value, evidence_message_id, updated_at FROM slots WHERE lead_id = ?1",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            let raw: String = r.try_get("value")?;
-            let value = serde_json::from_str(&raw)
-                .map_err(|e| super::Error::Corrupt(format!("slot value {raw:?}: {e}")))?;
-            let slot = SlotValue {
-                value,
-                evidence_message_id: r.try_get("evidence_message_id")?,
-                updated_at: r.try_get("updated_at")?,
-            };
-            Ok((r.try_get("slot")?, slot))
-        })
-        .collect::<Result<BTreeMap<String, SlotValue>>>()?;
-        let evidence = sqlx::query(
-            "SELECT kind, key, matched, quote, message_id, at FROM evidence WHERE lead_id = ?1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(EvidenceRow {
-                kind: parse(r.try_get("kind")?)?,
-                key: r.try_get("key")?,
-                matched: r.try_get("matched")?,
-                quote: r.try_get("quote")?,
-                message_id: r.try_get("message_id")?,
-                at: r.try_get("at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let scores = sqlx::query(
-            "SELECT * FROM
-               (SELECT id, message_id, fit, intent, tier, score, stage, next_action, reason, signals, at
-                FROM scores WHERE lead_id = ?1 ORDER BY id DESC LIMIT ?2)
-             ORDER BY id",
-        )
-        .bind(id)
-        .bind(limit(window.map(|_| 1)))
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ScoreRow {
-                message_id: r.try_get("message_id")?,
-                fit: parse(r.try_get("fit")?)?,
-                intent: parse(r.try_get("intent")?)?,
-                tier: parse(r.try_get("tier")?)?,
-                score: r.try_get("score")?,
-                stage: parse(r.try_get("stage")?)?,
-                next_action: r.try_get("next_action")?,
-                reason: r.try_get("reason")?,
-                signals: match r.try_get::<Option<String>, _>("signals")? {
-                    Some(raw) => super::outcomes::json_list(&raw)?,
-                    None => Vec::new(),
-                },
-                at: r.try_get("at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        // Stage changes are few (one per stage at most in practice): all of them.
-        let stages = sqlx::query(
-            "SELECT from_stage, to_stage, reason, at FROM stage_changes WHERE lead_id = ?1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(StageChange {
-                from: parse(r.try_get("from_stage")?)?,
-                to: parse(r.try_get("to_stage")?)?,
-                reason: r.try_get("reason")?,
-                at: r.try_get("at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        // Cadence reads the slot asked in each turn and the newest turn's:
-        // turns that asked nothing earlier than that change nothing.
-        let turns = sqlx::query(
-            "SELECT turn, inbound_id, reply_id, asked_slot, action, guard, prompt_tokens,
-                    completion_tokens, cost_usd, latency_ms
-             FROM turns
-             WHERE lead_id = ?1
-               AND (?2 = 0 OR asked_slot IS NOT NULL
-                    OR turn = (SELECT MAX(turn) FROM turns WHERE lead_id = ?1))
-             ORDER BY turn",
-        )
-        .bind(id)
-        .bind(window.is_some())
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(TurnRow {
-                turn: r.try_get("turn")?,
-                inbound_id: r.try_get("inbound_id")?,
-                reply_id: r.try_get("reply_id")?,
-                asked_slot: r.try_get("asked_slot")?,
-                action: r.try_get("action")?,
-                guard: r.try_get("guard")?,
-                usage: Usage {
-                    prompt_tokens: r.try_get::<i64, _>("prompt_tokens")? as u32,
-                    completion_tokens: r.try_get::<i64, _>("completion_tokens")? as u32,
-                },
-                cost_usd: r.try_get("cost_usd")?,
-                latency_ms: r.try_get("latency_ms")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        let c = &mut *conn;
         Ok(Memory {
+            counts: read::counts(c, id).await?,
+            messages: read::messages(c, id, window).await?,
+            pending: read::pending(c, id, MAX_PENDING).await?,
+            slots: read::slots(c, id).await?,
+            evidence: read::evidence(c, id).await?,
+            scores: read::scores(c, id, window.map(|_| 1)).await?,
+            stages: read::stages(c, id).await?,
+            turns: read::turns(c, id, window.is_some()).await?,
             lead,
-            messages,
-            slots,
-            evidence,
-            scores,
-            stages,
-            turns,
-            pending,
-            counts,
         })
     }
 }
@@ -341,7 +182,7 @@ impl Store {
 /// (a flood, or a backlog replayed after an outage) is answered in parts.
 const MAX_PENDING: i64 = 20;
 
-fn message_from(r: &sqlx::sqlite::SqliteRow) -> Result<Message> {
+pub(super) fn message_from(r: &sqlx::sqlite::SqliteRow) -> Result<Message> {
     Ok(Message {
         id: r.try_get("id")?,
         direction: parse(r.try_get("direction")?)?,
