@@ -128,22 +128,7 @@ pub struct Line {
 /// only: `recommended_approach` is `null` here ([`super::hand_off`] asks the
 /// model for it).
 pub fn build(loaded: &Loaded, m: &Memory) -> Packet {
-    let number = |id: Option<i64>| id.and_then(|id| m.message_number(id));
-    let config = &loaded.config;
-    let slots: Vec<SlotNote> = loaded
-        .framework
-        .slots
-        .iter()
-        .map(|s| {
-            let known = m.slots.get(&s.id);
-            SlotNote {
-                id: s.id.clone(),
-                description: s.description.clone(),
-                value: known.map(|k| k.value.clone()),
-                message: known.and_then(|k| number(k.evidence_message_id)),
-            }
-        })
-        .collect();
+    let slots = slot_notes(loaded, m);
     let by_role = |role: SlotRole| {
         loaded
             .framework
@@ -153,8 +138,75 @@ pub fn build(loaded: &Loaded, m: &Memory) -> Packet {
             .find(|(s, note)| s.role == role && note.value.is_some())
             .map(|(_, note)| note.clone())
     };
+    Packet {
+        schema_version: SCHEMA_VERSION,
+        lead: identity(m),
+        assessment: assessment(m),
+        recommended_approach: None,
+        pain: by_role(SlotRole::Pain),
+        desired_outcome: by_role(SlotRole::Outcome),
+        timing: by_role(SlotRole::Timing),
+        budget: by_role(SlotRole::Budget),
+        slots,
+        fit: fit_notes(&loaded.config, m),
+        score_history: score_history(m),
+        links: links(&loaded.config, m),
+        transcript: transcript(m),
+    }
+}
+
+/// The message number (as people count) of a stored message id.
+fn number(m: &Memory, id: Option<i64>) -> Option<usize> {
+    id.and_then(|id| m.message_number(id))
+}
+
+/// Every framework slot, in order, with its value and source message.
+fn slot_notes(loaded: &Loaded, m: &Memory) -> Vec<SlotNote> {
+    loaded
+        .framework
+        .slots
+        .iter()
+        .map(|s| {
+            let known = m.slots.get(&s.id);
+            SlotNote {
+                id: s.id.clone(),
+                description: s.description.clone(),
+                value: known.map(|k| k.value.clone()),
+                message: known.and_then(|k| number(m, k.evidence_message_id)),
+            }
+        })
+        .collect()
+}
+
+fn identity(m: &Memory) -> Identity {
+    Identity {
+        id: m.lead.id.clone(),
+        name: m.lead.name.clone(),
+        channel: channel_name(m.lead.channel),
+        external_id: m.lead.external_id.clone(),
+        source: m.lead.source.clone(),
+        first_message: m.lead.first_message.clone(),
+        first_contact_at: m.lead.created_at,
+        last_message_at: m.lead.last_inbound_at.or(m.messages.last().map(|x| x.at)),
+    }
+}
+
+fn assessment(m: &Memory) -> Assessment {
+    let last = m.last_score();
+    Assessment {
+        fit: last.map(|s| level(s.fit)),
+        intent: last.map(|s| level(s.intent)),
+        tier: last.map(|s| tier(s.tier)),
+        score: last.map(|s| s.score),
+        stage: stage(m.lead.stage),
+        next_action: last.map(|s| s.next_action.clone()),
+    }
+}
+
+/// Every ICP trait and disqualifier, each as the newest evidence decides it
+/// (a later "not matched" counts), or unknown.
+fn fit_notes(config: &crate::config::Config, m: &Memory) -> FitNotes {
     let check = |kind: EvidenceKind, id: &str, text: &str| {
-        // The newest evidence decides (a later "not matched" counts).
         let e = m
             .evidence
             .iter()
@@ -165,13 +217,66 @@ pub fn build(loaded: &Loaded, m: &Memory) -> Packet {
             text: text.to_string(),
             matched: e.map(|e| e.matched),
             quote: e.map(|e| e.quote.clone()),
-            message: e.and_then(|e| number(Some(e.message_id))),
+            message: e.and_then(|e| number(m, Some(e.message_id))),
         }
     };
-    let last = m.last_score();
-    let links = [&config.offer.booking_url, &config.offer.payment_url];
-    let transcript: Vec<Line> = m
+    FitNotes {
+        traits: config
+            .icp
+            .traits
+            .iter()
+            .map(|t| check(EvidenceKind::Trait, &t.id, &t.text))
+            .collect(),
+        disqualifiers: config
+            .icp
+            .disqualifiers
+            .iter()
+            .map(|d| check(EvidenceKind::Disqualifier, &d.id, &d.text))
+            .collect(),
+    }
+}
+
+fn score_history(m: &Memory) -> Vec<ScoreEntry> {
+    m.scores
+        .iter()
+        .map(|s| ScoreEntry {
+            message: number(m, s.message_id),
+            fit: level(s.fit),
+            intent: level(s.intent),
+            tier: tier(s.tier),
+            score: s.score,
+            stage: stage(s.stage),
+            reason: s.reason.clone(),
+            at: s.at,
+        })
+        .collect()
+}
+
+/// The offer's links and which bot messages already carried one.
+fn links(config: &crate::config::Config, m: &Memory) -> Links {
+    let urls = [&config.offer.booking_url, &config.offer.payment_url];
+    let sent_in = m
         .messages
+        .iter()
+        .enumerate()
+        .filter(|(_, msg)| msg.author == Author::Bot)
+        .filter(|(_, msg)| {
+            urls.iter()
+                .any(|l| !l.is_empty() && msg.text.contains(l.as_str()))
+        })
+        .map(|(i, _)| i + 1)
+        .collect();
+    Links {
+        booking_url: non_empty(&config.offer.booking_url),
+        payment_url: non_empty(&config.offer.payment_url),
+        sent_in,
+        payment_link_sent_at: m.lead.payment_link_sent_at,
+    }
+}
+
+/// The whole conversation, numbered as people count.
+fn transcript(m: &Memory) -> Vec<Line> {
+    m.messages
         .iter()
         .enumerate()
         .map(|(i, msg)| Line {
@@ -180,81 +285,7 @@ pub fn build(loaded: &Loaded, m: &Memory) -> Packet {
             text: msg.text.clone(),
             at: msg.at,
         })
-        .collect();
-    let sent_in = m
-        .messages
-        .iter()
-        .enumerate()
-        .filter(|(_, msg)| msg.author == Author::Bot)
-        .filter(|(_, msg)| {
-            links
-                .iter()
-                .any(|l| !l.is_empty() && msg.text.contains(l.as_str()))
-        })
-        .map(|(i, _)| i + 1)
-        .collect();
-    Packet {
-        schema_version: SCHEMA_VERSION,
-        lead: Identity {
-            id: m.lead.id.clone(),
-            name: m.lead.name.clone(),
-            channel: channel_name(m.lead.channel),
-            external_id: m.lead.external_id.clone(),
-            source: m.lead.source.clone(),
-            first_message: m.lead.first_message.clone(),
-            first_contact_at: m.lead.created_at,
-            last_message_at: m.lead.last_inbound_at.or(m.messages.last().map(|x| x.at)),
-        },
-        assessment: Assessment {
-            fit: last.map(|s| level(s.fit)),
-            intent: last.map(|s| level(s.intent)),
-            tier: last.map(|s| tier(s.tier)),
-            score: last.map(|s| s.score),
-            stage: stage(m.lead.stage),
-            next_action: last.map(|s| s.next_action.clone()),
-        },
-        recommended_approach: None,
-        pain: by_role(SlotRole::Pain),
-        desired_outcome: by_role(SlotRole::Outcome),
-        timing: by_role(SlotRole::Timing),
-        budget: by_role(SlotRole::Budget),
-        slots,
-        fit: FitNotes {
-            traits: config
-                .icp
-                .traits
-                .iter()
-                .map(|t| check(EvidenceKind::Trait, &t.id, &t.text))
-                .collect(),
-            disqualifiers: config
-                .icp
-                .disqualifiers
-                .iter()
-                .map(|d| check(EvidenceKind::Disqualifier, &d.id, &d.text))
-                .collect(),
-        },
-        score_history: m
-            .scores
-            .iter()
-            .map(|s| ScoreEntry {
-                message: number(s.message_id),
-                fit: level(s.fit),
-                intent: level(s.intent),
-                tier: tier(s.tier),
-                score: s.score,
-                stage: stage(s.stage),
-                reason: s.reason.clone(),
-                at: s.at,
-            })
-            .collect(),
-        links: Links {
-            booking_url: non_empty(&config.offer.booking_url),
-            payment_url: non_empty(&config.offer.payment_url),
-            sent_in,
-            payment_link_sent_at: m.lead.payment_link_sent_at,
-        },
-        transcript,
-    }
+        .collect()
 }
 
 fn non_empty(s: &str) -> Option<String> {
