@@ -14,6 +14,7 @@
 pub mod assertion;
 pub mod cadence;
 pub mod case;
+pub mod classes;
 pub mod compare;
 pub mod followups;
 pub mod metrics;
