@@ -43,44 +43,59 @@ pub(super) fn entry(channel: Channel, entry: &Value, ctx: &Context, out: &mut Pa
     }
 }
 
+/// One messaging item with what every handler needs.
+struct Item<'a> {
+    channel: Channel,
+    account: &'a str,
+    value: &'a Value,
+    at: i64,
+    ctx: &'a Context<'a>,
+}
+
+impl Item<'_> {
+    fn id(&self, pointer: &str) -> Option<String> {
+        self.value
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
+
+    fn lead(&self, user: String, source: Option<String>) -> NewLead {
+        NewLead {
+            channel: self.channel,
+            external_id: user,
+            name: None,
+            source,
+            account_id: Some(self.account.to_string()),
+        }
+    }
+}
+
+/// One messaging (or standby) item: an echo, or what the lead did.
 fn event(
     channel: Channel,
     account: &str,
     own_app: &str,
-    item: &Value,
+    value: &Value,
     ctx: &Context,
     out: &mut Parsed,
     standby: bool,
 ) {
-    let id = |p: &str| item.pointer(p).and_then(Value::as_str).map(str::to_string);
-    let at = timestamp(item.get("timestamp"), ctx.now);
-    let lead = |user: String, source: Option<String>| NewLead {
+    let item = Item {
         channel,
-        external_id: user,
-        name: None,
-        source,
-        account_id: Some(account.to_string()),
+        account,
+        value,
+        at: timestamp(value.get("timestamp"), ctx.now),
+        ctx,
     };
-    let message = item.get("message");
+    let message = value.get("message");
     if let Some(m) = message.filter(|m| m.get("is_echo").and_then(Value::as_bool) == Some(true)) {
-        let (Some(user), Some(mid)) = (id("/recipient/id"), text_of(m.get("mid"))) else {
-            return out.unparsed.push("an echo without recipient or mid".into());
-        };
-        let app = text_of(m.get("app_id")).unwrap_or_default();
-        if !own_app.is_empty() && app == own_app {
-            return; // Setter's own send.
-        }
-        let (_, text) = words(m);
-        out.events.push(Event::Echo(EchoEvent {
-            lead: lead(user, None),
-            platform_id: mid,
-            text,
-            at,
-            pause_until: ctx.now + ctx.pause_ms,
-        }));
-        return;
+        return echo(&item, m, own_app, out);
     }
-    let Some(user) = id("/sender/id").or_else(|| id("/sender/user_ref")) else {
+    let Some(user) = item
+        .id("/sender/id")
+        .or_else(|| item.id("/sender/user_ref"))
+    else {
         return out.unparsed.push("an event without a sender".into());
     };
     if standby {
@@ -88,14 +103,42 @@ fn event(
             .unparsed
             .push("a standby event (another app owns the thread)".into());
     }
-    let referral = item
+    from_lead(&item, user, out);
+}
+
+/// A message sent from the business's side: a human's (a takeover), unless
+/// it is Setter's own send coming back.
+fn echo(item: &Item, m: &Value, own_app: &str, out: &mut Parsed) {
+    let (Some(user), Some(mid)) = (item.id("/recipient/id"), text_of(m.get("mid"))) else {
+        return out.unparsed.push("an echo without recipient or mid".into());
+    };
+    let app = text_of(m.get("app_id")).unwrap_or_default();
+    if !own_app.is_empty() && app == own_app {
+        return; // Setter's own send.
+    }
+    let (_, text) = words(m);
+    out.events.push(Event::Echo(EchoEvent {
+        lead: item.lead(user, None),
+        platform_id: mid,
+        text,
+        at: item.at,
+        pause_until: item.ctx.now + item.ctx.pause_ms,
+    }));
+}
+
+/// What the lead did: a message, a button, a reaction, a delivery or read
+/// receipt, or re-entering the thread from an ad or link.
+fn from_lead(item: &Item, user: String, out: &mut Parsed) {
+    let (value, at) = (item.value, item.at);
+    let message = value.get("message");
+    let referral = value
         .get("referral")
         .or_else(|| message.and_then(|m| m.get("referral")))
-        .or_else(|| item.pointer("/postback/referral"))
+        .or_else(|| value.pointer("/postback/referral"))
         .map(describe_referral);
     let inbound = |external_id: String, kind: Kind, text: String, source| {
         Event::Inbound(InboundEvent {
-            lead: lead(user.clone(), source),
+            lead: item.lead(user.clone(), source),
             external_id: Some(external_id),
             kind: kind.as_str().into(),
             text,
@@ -108,7 +151,7 @@ fn event(
         };
         let (kind, text) = words(m);
         out.events.push(inbound(mid, kind, text, referral));
-    } else if let Some(p) = item.get("postback") {
+    } else if let Some(p) = value.get("postback") {
         let title = text_of(p.get("title")).or_else(|| text_of(p.get("payload")));
         let key = text_of(p.get("mid")).unwrap_or_else(|| {
             format!(
@@ -122,7 +165,7 @@ fn event(
             title.unwrap_or_default(),
             referral,
         ));
-    } else if let Some(r) = item.get("reaction") {
+    } else if let Some(r) = value.get("reaction") {
         let emoji = text_of(r.get("emoji")).unwrap_or_default();
         let key = format!(
             "reaction:{}:{}:{emoji}",
@@ -135,24 +178,22 @@ fn event(
             format!("[reacted {emoji}]"),
             None,
         ));
-    } else if let Some(d) = item.get("delivery") {
-        for mid in d
+    } else if let Some(d) = value.get("delivery") {
+        let mids = d
             .get("mids")
             .and_then(Value::as_array)
             .into_iter()
-            .flatten()
-        {
-            if let Some(mid) = text_of(Some(mid)) {
-                out.events.push(status(mid, Delivery::Delivered, at));
-            }
+            .flatten();
+        for mid in mids.filter_map(|m| text_of(Some(m))) {
+            out.events.push(status(mid, Delivery::Delivered, at));
         }
-    } else if let Some(mid) = id("/read/mid") {
+    } else if let Some(mid) = item.id("/read/mid") {
         out.events.push(status(mid, Delivery::Read, at));
     } else if referral.is_some() {
         // The lead re-entered the thread from a link or an ad: note the source.
-        out.events.push(Event::Contact(lead(user, referral)));
+        out.events.push(Event::Contact(item.lead(user, referral)));
     } else {
-        let keys: Vec<&str> = item
+        let keys: Vec<&str> = value
             .as_object()
             .into_iter()
             .flatten()
