@@ -62,16 +62,8 @@ pub(super) async fn message(
         )
             .into_response();
     }
-    if msg.sender.trim().is_empty() || msg.sender.len() > 200 {
-        return bad_request("\"sender\" must be 1–200 characters");
-    }
-    if msg.message.trim().is_empty() {
-        return bad_request("\"message\" must not be empty");
-    }
-    if msg.message.chars().count() > MAX_MESSAGE_CHARS {
-        return bad_request(&format!(
-            "\"message\" is over {MAX_MESSAGE_CHARS} characters"
-        ));
+    if let Err(why) = check(&msg) {
+        return bad_request(&why);
     }
     let clock = state.pipeline.agent().clock().clone();
     let lead = NewLead {
@@ -99,21 +91,7 @@ pub(super) async fn message(
         return Json(Vec::<BotMessage>::new()).into_response(); // a retried message_id
     };
     let wait = Duration::from_millis(config.serve.webchat_wait_ms);
-    let reply = tokio::time::timeout(wait, async {
-        loop {
-            match replies.recv().await {
-                // A burst is answered once, on the request of its newest message.
-                Ok(r) if &r.lead_id == lead_id && r.answered_up_to >= message_id => {
-                    return r.reply.clone().filter(|_| r.answered_up_to == message_id)
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    })
-    .await
-    .ok()
-    .flatten();
+    let reply = reply_to(&mut replies, lead_id, message_id, wait).await;
     let out: Vec<BotMessage> = reply
         .into_iter()
         .map(|text| BotMessage {
@@ -122,4 +100,43 @@ pub(super) async fn message(
         })
         .collect();
     Json(out).into_response()
+}
+
+/// What is wrong with a web chat message, in words the caller can act on.
+fn check(msg: &WebchatMessage) -> Result<(), String> {
+    if msg.sender.trim().is_empty() || msg.sender.len() > 200 {
+        return Err("\"sender\" must be 1–200 characters".into());
+    }
+    if msg.message.trim().is_empty() {
+        return Err("\"message\" must not be empty".into());
+    }
+    if msg.message.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(format!(
+            "\"message\" is over {MAX_MESSAGE_CHARS} characters"
+        ));
+    }
+    Ok(())
+}
+
+/// The reply to `message_id`, if its turn answers within `wait`. A burst is
+/// answered once, on the request of its newest message: the others get none.
+async fn reply_to(
+    replies: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<crate::pipeline::Replied>>,
+    lead_id: &str,
+    message_id: i64,
+    wait: Duration,
+) -> Option<String> {
+    use tokio::sync::broadcast::error::RecvError;
+    let answered = async {
+        loop {
+            match replies.recv().await {
+                Ok(r) if r.lead_id == lead_id && r.answered_up_to >= message_id => {
+                    return r.reply.clone().filter(|_| r.answered_up_to == message_id)
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    };
+    tokio::time::timeout(wait, answered).await.ok().flatten()
 }
