@@ -21,6 +21,7 @@
 //! grammar first, then the top 64, and the whole vocabulary only as a last resort.
 
 mod decode;
+mod warm;
 
 use super::stop::Stop;
 use super::{ChatModel, ChatRequest, ChatResponse, Error, ModelInfo, Result, Role, Speed, Usage};
@@ -54,6 +55,11 @@ const GRAMMAR_TOP_K: usize = 64;
 /// exists to measure what reuse saves (`cargo bench --bench core` runs the
 /// scripted conversation both ways).
 pub const PREFIX_REUSE_ENV: &str = "SETTER_LOCAL_PREFIX_REUSE";
+
+/// Set to `0` (or `false`, `off`, `no`) to start every process cold: no
+/// system-prompt state is loaded from or saved beside the model file (see
+/// `local::warm`). On by default (with prefix reuse); off exists to measure it.
+pub const WARM_START_ENV: &str = "SETTER_LOCAL_WARM_START";
 
 /// Whether a [`PREFIX_REUSE_ENV`] value leaves prefix reuse on.
 fn prefix_reuse_enabled(value: Option<&str>) -> bool {
@@ -236,6 +242,8 @@ struct Engine {
     seed: u32,
     /// Keep the evaluated prefix between calls (see [`PREFIX_REUSE_ENV`]).
     prefix_reuse: bool,
+    /// System-prompt state on disk (see [`WARM_START_ENV`]).
+    warm: Option<warm::WarmFiles>,
 }
 
 impl Engine {
@@ -277,6 +285,16 @@ impl Engine {
             });
         }
         let prefix_reuse = prefix_reuse_enabled(std::env::var(PREFIX_REUSE_ENV).ok().as_deref());
+        let warm_start =
+            prefix_reuse && prefix_reuse_enabled(std::env::var(WARM_START_ENV).ok().as_deref());
+        let warm = warm_start
+            .then(|| warm::WarmFiles::beside(path, n_ctx, slots.len()))
+            .flatten();
+        if let Some(w) = &warm {
+            for (i, slot) in slots.iter_mut().enumerate() {
+                w.load(slot, i, n_ctx);
+            }
+        }
         tracing::info!(path = %path.display(), n_ctx, threads, prefix_reuse, secs = started.elapsed().as_secs_f64(), "local model loaded");
         Ok(Engine {
             model,
@@ -290,7 +308,26 @@ impl Engine {
                 .map(|d| d.subsec_nanos())
                 .unwrap_or(42),
             prefix_reuse,
+            warm,
         })
+    }
+
+    /// The tokens of the request's system message alone, when this slot's
+    /// warm prefix is still to be saved (see `local::warm`).
+    fn system_prefix(&self, slot: usize, request: &ChatRequest) -> Option<Vec<LlamaToken>> {
+        if !self.warm.as_ref().is_some_and(|w| w.due(slot)) {
+            return None;
+        }
+        let system = request
+            .messages
+            .first()
+            .filter(|m| m.role == Role::System)?;
+        let message = LlamaChatMessage::new("system".into(), system.content.clone()).ok()?;
+        let text = self
+            .model
+            .apply_chat_template(&self.template, &[message], false)
+            .ok()?;
+        Some(self.model.vocab().tokenize(text.as_bytes(), true, true))
     }
 
     fn reset(&mut self) {
@@ -350,8 +387,12 @@ impl Engine {
             SLOT_FREE
         };
         self.slots[slot].stop = Some(stop);
+        let prefix = self.system_prefix(slot, request);
         let result = self.run(slot, request);
         self.slots[slot].stop = None;
+        if let (Ok(_), Some(prefix), Some(warm)) = (&result, prefix, self.warm.as_mut()) {
+            warm.save(&mut self.slots[slot], slot, &prefix);
+        }
         if result.is_err() {
             // The cache may hold a half-evaluated prompt: forget it.
             let s = &mut self.slots[slot];
