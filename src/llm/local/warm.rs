@@ -87,7 +87,8 @@ impl WarmFiles {
         }
         slot.cached.truncate(n);
         let path = self.path(index);
-        let tmp = path.with_extension("kv.tmp");
+        // Per process: two processes saving at once never share a temp file.
+        let tmp = path.with_extension(format!("kv.{}.tmp", std::process::id()));
         let saved = slot
             .ctx
             .state_seq_save_file(&tmp, 0, prefix)
