@@ -1,8 +1,10 @@
 //! What each prompt template sees. One builder per template, shared by the
 //! turn and by `setter check` (which renders every template against a sample).
 
+use super::directives::Directives;
 use super::plan::{Action, Plan};
 use crate::config::{Config, Framework};
+use crate::prompts::Prompts;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -52,6 +54,8 @@ pub fn reply(
             "budget_allowed": plan.budget_allowed,
             "link": plan.link,
             "reason": plan.reason,
+            "answer_price": plan.directives.answer_price,
+            "say_assistant": plan.directives.say_assistant,
         },
     })
 }
@@ -75,6 +79,7 @@ pub fn sample_plans(framework: &Framework) -> Vec<Plan> {
         budget_allowed: false,
         link: None,
         reason: "sample".into(),
+        directives: Default::default(),
     };
     let mut nurture = base.clone();
     nurture.action = Action::Nurture;
@@ -85,5 +90,27 @@ pub fn sample_plans(framework: &Framework) -> Vec<Plan> {
     close.link = Some("https://example.com/book".into());
     let mut decline = nurture.clone();
     decline.action = Action::Decline;
-    vec![base, nurture, close, decline]
+    let mut asked = base.clone();
+    asked.directives = Directives {
+        answer_price: true,
+        say_assistant: true,
+    };
+    vec![base, nurture, close, decline, asked]
+}
+
+/// The reply prompts' instructions, rendered for every sample plan: the
+/// text a reply must not copy (see [`super::copies::ConfigText`]).
+pub(crate) fn instructions(
+    config: &Config,
+    framework: &Framework,
+    prompts: &Prompts,
+) -> Result<Vec<String>, crate::prompts::Error> {
+    let mut out = Vec::new();
+    for plan in sample_plans(framework) {
+        let ctx = reply(config, &BTreeMap::new(), &plan, None);
+        for name in ["system.j2", "turn.j2"] {
+            out.push(prompts.render(name, &ctx)?);
+        }
+    }
+    Ok(out)
 }

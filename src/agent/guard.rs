@@ -146,7 +146,7 @@ fn without_parroted(text: &str, lead_message: &str) -> Option<String> {
 
 /// Sentences of `text`, each with its end mark (a sentence ends at . ! ?
 /// followed by a space or the end).
-fn sentences(text: &str) -> Vec<&str> {
+pub(crate) fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut chars = text.char_indices().peekable();
@@ -188,7 +188,8 @@ fn cut_to_sentences(text: &str, max: usize) -> Option<String> {
     }
 }
 
-fn normalise(s: &str) -> String {
+/// Letters and digits only, lowercased: how sentences are compared.
+pub(crate) fn normalise(s: &str) -> String {
     s.to_lowercase()
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -282,6 +283,7 @@ mod tests {
             budget_allowed,
             link: None,
             reason: String::new(),
+            directives: Default::default(),
         }
     }
 

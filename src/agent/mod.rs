@@ -14,6 +14,8 @@
 
 mod budget;
 pub mod context;
+mod copies;
+pub mod directives;
 mod evidence;
 pub mod extract;
 mod filler;
@@ -25,13 +27,16 @@ mod money;
 mod optout;
 pub mod plan;
 mod reasons;
+mod reply;
 mod revenue;
+mod rules;
 pub mod score;
 pub mod signals;
 mod steer;
 pub mod topics;
 mod transcript;
 mod turn;
+mod voice;
 
 use crate::clock::SharedClock;
 use crate::config::Loaded;
@@ -150,6 +155,8 @@ pub struct Agent {
     prompts: Arc<Prompts>,
     schema: JsonSchema,
     extract_system: Arc<String>,
+    /// The configuration's text, which no reply may copy.
+    config_text: Arc<copies::ConfigText>,
     clock: SharedClock,
 }
 
@@ -164,6 +171,11 @@ impl Agent {
         let schema = extract::schema(&loaded.framework, &config.icp);
         let extract_system =
             prompts.render("extract.j2", context::extract(config, &loaded.framework))?;
+        let config_text = copies::ConfigText::new(
+            config,
+            &loaded.framework,
+            &context::instructions(config, &loaded.framework, &prompts)?,
+        );
         Ok(Agent {
             loaded,
             model,
@@ -171,6 +183,7 @@ impl Agent {
             prompts,
             schema,
             extract_system: Arc::new(extract_system),
+            config_text: Arc::new(config_text),
             clock: crate::clock::system(),
         })
     }
@@ -213,6 +226,7 @@ impl Agent {
             budget_allowed: false,
             link: None,
             reason: "warm-up".into(),
+            directives: Default::default(),
         };
         let ctx = context::reply(&self.loaded.config, &BTreeMap::new(), &plan, None);
         for name in ["system.j2", "turn.j2", "fallback.j2"] {

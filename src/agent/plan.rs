@@ -5,6 +5,7 @@
 //! stop asking once enough is known; a disqualified lead is declined, not
 //! questioned; a Hot lead gets the next step instead of another question.
 
+use super::directives::Directives;
 use super::score::Assessment;
 use crate::config::{Config, Framework, SlotRole};
 use crate::lead::Tier;
@@ -51,6 +52,9 @@ pub struct Plan {
     pub budget_allowed: bool,
     pub link: Option<String>,
     pub reason: String,
+    /// What the reply must say because the lead asked (the price, that it
+    /// is an assistant); set from the lead's words after planning.
+    pub directives: Directives,
 }
 
 /// Decides the next reply. `asked` lists the slot asked in each earlier turn;
@@ -75,6 +79,7 @@ pub fn plan(
         budget_allowed,
         link: None,
         reason: String::new(),
+        directives: Directives::default(),
     };
     if let Some(d) = &assessment.disqualified {
         plan.action = Action::Decline;
