@@ -98,6 +98,35 @@ pub fn sample_plans(framework: &Framework) -> Vec<Plan> {
     vec![base, nurture, close, decline, asked]
 }
 
+/// `opener.j2` contexts covering its branches: every language it is written
+/// in, with and without a name, with the price and assistant sentences.
+pub fn opener_samples(config: &Config, framework: &Framework) -> Vec<Value> {
+    use whatlang::Lang;
+    let Some(slot) = framework.slots.first() else {
+        return Vec::new();
+    };
+    let asked = Directives {
+        answer_price: true,
+        say_assistant: true,
+    };
+    [
+        Lang::Eng,
+        Lang::Spa,
+        Lang::Por,
+        Lang::Fra,
+        Lang::Deu,
+        Lang::Ita,
+    ]
+    .into_iter()
+    .flat_map(|lang| {
+        [
+            super::opener::context(config, slot, Directives::default(), lang, None),
+            super::opener::context(config, slot, asked, lang, Some("Ana")),
+        ]
+    })
+    .collect()
+}
+
 /// The reply prompts' instructions, rendered for every sample plan: the
 /// text a reply must not copy (see [`super::copies::ConfigText`]).
 pub(crate) fn instructions(

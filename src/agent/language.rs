@@ -36,7 +36,8 @@ fn function_words(lang: Lang) -> &'static [&'static str] {
         ],
         Lang::Por => &[
             "você", "não", "é", "um", "com", "mas", "obrigado", "obrigada", "olá", "nós", "meu",
-            "minha", "nossa", "nosso", "os", "ao", "da", "dos", "das", "temos", "tenho",
+            "minha", "nossa", "nosso", "os", "ao", "da", "dos", "das", "temos", "tenho", "em",
+            "hoje", "agora", "isso", "fez",
         ],
         Lang::Fra => &[
             "le", "les", "et", "est", "vous", "je", "nous", "pour", "avec", "pas", "des", "du",
@@ -49,7 +50,7 @@ fn function_words(lang: Lang) -> &'static [&'static str] {
         ],
         Lang::Ita => &[
             "il", "gli", "che", "è", "sono", "ciao", "grazie", "della", "nella", "questo",
-            "questa", "mio", "mia", "abbiamo", "ho",
+            "questa", "mio", "mia", "abbiamo", "ho", "cosa", "ti", "di", "vuoi", "oggi", "ci",
         ],
         Lang::Nld => &[
             "het", "een", "ik", "je", "van", "niet", "wat", "wij", "bedankt", "dank", "onze",
@@ -119,6 +120,8 @@ mod tests {
             ("Hallo, ich habe eine kleine Agentur in Berlin", Lang::Deu),
             ("Bonjour, je vends des vêtements", Lang::Fra),
             ("Olá, você trabalha com clínicas?", Lang::Por),
+            ("O que fez você nos procurar hoje?", Lang::Por),
+            ("Cosa ti ha spinto a scriverci oggi?", Lang::Ita),
             ("Great! Book here: https://cal.example.com/x", Lang::Eng),
         ] {
             assert_eq!(detect(text), Some(lang), "{text}");

@@ -15,6 +15,7 @@
 mod budget;
 pub mod context;
 mod copies;
+mod deferred;
 pub mod directives;
 mod evidence;
 pub mod extract;
@@ -24,6 +25,7 @@ pub mod guard;
 mod human;
 pub mod language;
 mod money;
+mod opener;
 mod optout;
 pub mod plan;
 mod reasons;
@@ -106,6 +108,10 @@ pub struct TurnReport {
     /// The newest lead message this turn answered.
     #[serde(skip)]
     pub inbound_id: i64,
+    /// An instant opener whose messages are not scored yet (slots, fit and
+    /// tier here are from keywords only); [`Agent::answer_then`] scores them.
+    #[serde(skip)]
+    pub scoring_deferred: bool,
     #[serde(skip)]
     pub assessment: score::Assessment,
 }
@@ -131,7 +137,7 @@ pub struct TokenReport {
 }
 
 /// What answering a lead came to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Answer {
     /// A reply was stored (and, on a Meta channel, queued in the outbox).
     Replied(Box<TurnReport>),
@@ -232,6 +238,9 @@ impl Agent {
         for name in ["system.j2", "turn.j2", "fallback.j2"] {
             self.prompts.render(name, &ctx)?;
         }
+        for ctx in context::opener_samples(&self.loaded.config, &self.loaded.framework) {
+            self.prompts.render("opener.j2", ctx)?;
+        }
         tracing::info!(
             ms = started.elapsed().as_millis() as u64,
             "tokenizer and templates warmed"
@@ -275,6 +284,36 @@ impl Agent {
     /// called: the recorded text is stored as the bot's reply (unguarded). Eval
     /// `offline` mode uses this to re-extract and re-score a real transcript.
     pub async fn answer_with(
+        &self,
+        lead_id: &str,
+        recorded_reply: Option<String>,
+    ) -> Result<Answer> {
+        self.answer_then(lead_id, recorded_reply, |_| {}).await
+    }
+
+    /// Like [`Agent::answer_with`], handing the answer to `stored` as soon
+    /// as its reply is stored: with the instant opener that is before
+    /// extraction has read the lead's first message, so a server sends the
+    /// reply at once. The returned answer also holds that extraction's
+    /// result (slots, fit, tier).
+    pub async fn answer_then(
+        &self,
+        lead_id: &str,
+        recorded_reply: Option<String>,
+        stored: impl FnOnce(&Answer),
+    ) -> Result<Answer> {
+        let mut answer = self.answer_current(lead_id, recorded_reply).await?;
+        stored(&answer);
+        if let Answer::Replied(report) = &mut answer {
+            if report.scoring_deferred {
+                self.score_into(report).await?;
+            }
+        }
+        Ok(answer)
+    }
+
+    /// One turn, re-run while it is superseded.
+    async fn answer_current(
         &self,
         lead_id: &str,
         recorded_reply: Option<String>,

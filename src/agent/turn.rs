@@ -64,13 +64,22 @@ pub(super) struct Produced {
     pub(super) reply: Option<Reply>,
     pub(super) extraction_problem: Option<String>,
     pub(super) usage: Usage,
+    /// An instant opener: the reply is stored now, the messages are scored
+    /// right after (see `deferred`).
+    pub(super) scoring_deferred: bool,
 }
 
 impl Agent {
     /// One turn for `lead_id`'s pending messages, traced in the lead's span.
+    /// An earlier opener whose messages were never scored (the process
+    /// stopped in between) is scored first.
     pub(super) async fn turn(&self, lead_id: &str, recorded: Option<String>) -> Result<Answer> {
         let started = Instant::now();
-        let memory = self.store.turn_memory(lead_id, HISTORY_MESSAGES).await?;
+        let mut memory = self.store.turn_memory(lead_id, HISTORY_MESSAGES).await?;
+        if memory.unscored_turn().is_some() {
+            self.score_deferred(lead_id).await?;
+            memory = self.store.turn_memory(lead_id, HISTORY_MESSAGES).await?;
+        }
         if memory.pending.is_empty() {
             return Ok(Answer::NothingPending);
         }
@@ -91,6 +100,12 @@ impl Agent {
             ..StageTimes::default()
         };
         let mut laps = Laps(Instant::now());
+        if recorded.is_none() {
+            if let Some(produced) = self.open(&memory)? {
+                laps.lap(&mut times.reply);
+                return self.persist(&memory, produced, times, laps, started).await;
+            }
+        }
         let extracted = self.extract(&memory).await?;
         laps.lap(&mut times.extract);
         let decision = self.decide(&memory, &extracted.extraction);
@@ -106,6 +121,7 @@ impl Agent {
             reply,
             extraction_problem: extracted.problem,
             usage,
+            scoring_deferred: false,
         };
         self.persist(&memory, produced, times, laps, started).await
     }
@@ -124,9 +140,18 @@ impl Agent {
             reply,
             extraction_problem,
             usage,
+            scoring_deferred,
         } = p;
         let reasons = self.reasons(memory, &decision);
-        let commit = self.commit(memory, &decision, reply.as_ref(), &reasons, usage, started);
+        let mut commit = self.commit(memory, &decision, reply.as_ref(), &reasons, usage, started);
+        if scoring_deferred {
+            // Only the reply now; what the messages say is stored once
+            // extraction has read them.
+            commit.score = None;
+            commit.slots.clear();
+            commit.evidence.clear();
+            commit.stage_change = None;
+        }
         let saved = self.store.commit_turn(&commit).await?;
         laps.lap(&mut times.persist);
         let (reply_id, outbox_id) = match saved {
@@ -136,7 +161,7 @@ impl Agent {
                 outbox_id,
             } => (reply_id, outbox_id),
         };
-        if reply_id.is_some() && !decision.steer.opt_out {
+        if reply_id.is_some() && !decision.steer.opt_out && !scoring_deferred {
             self.hand_off_if_due(memory, &decision, decision.steer.wants_human)
                 .await?;
         }
@@ -169,6 +194,7 @@ impl Agent {
             messages: memory.pending.len(),
             outbox_id,
             inbound_id: commit.inbound_id,
+            scoring_deferred,
             assessment: decision.assessment,
         });
         Ok(match reply_id {
@@ -327,7 +353,7 @@ impl Agent {
             channel: memory.lead.channel,
             slots: d.changed.clone(),
             evidence: d.new_evidence.clone(),
-            score: ScoreRow {
+            score: Some(ScoreRow {
                 message_id: Some(newest.id),
                 fit: d.assessment.fit,
                 intent: d.assessment.intent,
@@ -337,7 +363,7 @@ impl Agent {
                 next_action: d.assessment.next_action.clone(),
                 reason: reasons.join("; "),
                 at: newest.at,
-            },
+            }),
             stage_change,
             asked_slot: d.plan.slot.clone(),
             action: d.plan.action.as_str().into(),

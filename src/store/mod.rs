@@ -12,6 +12,7 @@ mod jobs;
 mod leads;
 mod migrate;
 mod outbox;
+mod scoring;
 mod turns;
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub(crate) fn sample_commit(lead: &Lead, turn: i64, inbound: i64, at: i64) -> Tu
         channel: lead.channel,
         slots: vec![],
         evidence: vec![],
-        score: ScoreRow {
+        score: Some(ScoreRow {
             message_id: Some(inbound),
             fit: Level::Medium,
             intent: Level::Low,
@@ -49,7 +49,7 @@ pub(crate) fn sample_commit(lead: &Lead, turn: i64, inbound: i64, at: i64) -> Tu
             next_action: "nurture".into(),
             reason: format!("score {turn}"),
             at,
-        },
+        }),
         stage_change: None,
         asked_slot: None,
         action: "ask".into(),

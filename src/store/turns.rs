@@ -89,17 +89,17 @@ pub struct Memory {
     /// turn answers (all of them at once: a burst is one turn).
     pub pending: Vec<Message>,
     /// Counted in SQL, so they are right whatever was loaded.
-    counts: Counts,
+    pub(super) counts: Counts,
 }
 
 /// Totals for one lead, from `COUNT(*)`.
 #[derive(Debug, Clone, Copy, Default)]
-struct Counts {
-    messages: usize,
-    inbound: usize,
-    turns: usize,
+pub(super) struct Counts {
+    pub(super) messages: usize,
+    pub(super) inbound: usize,
+    pub(super) turns: usize,
     /// The id of the lead's newest message (0 before any).
-    latest_inbound: i64,
+    pub(super) latest_inbound: i64,
 }
 
 impl Memory {

@@ -6,6 +6,7 @@ mod common;
 mod harness;
 
 mod crash;
+mod opener;
 mod sending;
 mod takeover;
 mod webhooks;
