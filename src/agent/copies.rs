@@ -45,11 +45,38 @@ pub(crate) fn repeats(sentence: &str, index: usize, recent: &[String]) -> bool {
     same || opens_alike
 }
 
+/// Words only the instructions use: a reply that calls the person it talks
+/// to "the lead", or announces that it acknowledges, is reading its prompt
+/// aloud ("I acknowledge that the lead is asking for a quick question").
+const INSTRUCTION_WORDS: &[&str] = &[
+    "the lead",
+    "the lead's",
+    "this lead",
+    "i acknowledge",
+    "el lead",
+    "al lead",
+    "o lead",
+    "ao lead",
+    "le lead",
+    "au lead",
+    "der lead",
+    "den lead",
+    "il lead",
+];
+
+/// Whether `sentence` uses the instructions' own words for the lead.
+pub(crate) fn reads_instructions(sentence: &str) -> bool {
+    INSTRUCTION_WORDS
+        .iter()
+        .any(|w| super::signals::contains_phrase(sentence, w))
+}
+
 /// Runs of configuration text a reply must not copy, each with how many
 /// words in a row make a copy: three of the tone ("warm brief plain")
 /// already read as a leak, four of a trait or slot description, six of the
-/// instructions (which hold everyday phrases such as "the next step"),
-/// seven of the offer's description (which a reply may paraphrase).
+/// instructions (which hold everyday phrases such as "the next step").
+/// The offer's description is not among them: it is the fact sheet a reply
+/// quotes from ("we run your DMs and fill your calendar").
 #[derive(Debug, Default)]
 pub(crate) struct ConfigText {
     sources: Vec<Source>,
@@ -71,7 +98,6 @@ struct Source {
 const TONE_RUN: usize = 3;
 const DESCRIPTION_RUN: usize = 4;
 const INSTRUCTION_RUN: usize = 6;
-const OFFER_RUN: usize = 7;
 
 fn grams(text: &str, n: usize) -> Vec<String> {
     let w = words(text);
@@ -95,7 +121,6 @@ impl ConfigText {
             true,
             instructions.iter().map(String::as_str),
         );
-        me.add(OFFER_RUN, false, [config.offer.description.as_str()]);
         for slot in &framework.slots {
             me.allowed.push(Framework::ask_for(slot));
             me.allowed.push(slot.question.clone());
@@ -166,6 +191,18 @@ mod tests {
     }
 
     #[test]
+    fn the_instructions_word_for_the_lead_is_found() {
+        assert!(reads_instructions(
+            "I acknowledge that the lead is asking for a quick question."
+        ));
+        assert!(reads_instructions("Entiendo que el lead quiere más citas."));
+        assert!(!reads_instructions(
+            "Thanks! How many leads do you get a week?"
+        ));
+        assert!(!reads_instructions("We answer every lead within minutes."));
+    }
+
+    #[test]
     fn config_text_in_a_reply_is_found() {
         let ct = config_text();
         for copied in [
@@ -173,7 +210,6 @@ mod tests {
             "Great! Briefly acknowledge what they just said.",
             "Invite them to take the next step with this link.",
             "You're an owner or decision maker, right?",
-            "We do done-for-you appointment booking for service businesses.",
         ] {
             assert!(ct.copied_in(copied, "hi"), "{copied}");
         }
@@ -184,6 +220,7 @@ mod tests {
             "Got it, you're the decision maker.",
             "Ready to take the next step?",
             "Sorry, we only serve service businesses.",
+            "We run your DMs and fill your calendar, so you can focus on clients.",
         ] {
             assert!(!ct.copied_in(fine, "hi"), "{fine}");
         }

@@ -101,9 +101,31 @@ const BOT_QUESTIONS: &[&str] = &[
     "sto parlando con un bot",
 ];
 
-/// Whether `text` asks if a bot (not a person) is writing.
+/// Words that, in a question, make it a question about who is writing
+/// ("is this another scam bot?", "¿hablo con una IA?").
+const BOT_WORDS: &[&str] = &[
+    "bot",
+    "bots",
+    "robot",
+    "robô",
+    "chatbot",
+    "ai",
+    "a.i",
+    "ia",
+    "ki",
+    "automated",
+    "automatizado",
+    "automatique",
+    "automatisiert",
+];
+
+/// Whether `text` asks if a bot (not a person) is writing: one of the
+/// phrases, or a question that names a bot.
 pub(crate) fn asks_if_bot(text: &str) -> bool {
     BOT_QUESTIONS.iter().any(|p| contains_phrase(text, p))
+        || super::topics::questions(text)
+            .iter()
+            .any(|q| BOT_WORDS.iter().any(|w| contains_phrase(q, w)))
 }
 
 /// Words that, in a reply, say the writer is an assistant (not a person).
@@ -229,6 +251,8 @@ mod tests {
             "Bist du ein Bot?",
             "Sind Sie ein Mensch?",
             "sei un bot?",
+            "is this another scam bot? stop spamming me",
+            "¿Hablo con una IA?",
         ] {
             assert!(asks_if_bot(text), "{text}");
         }
@@ -236,6 +260,7 @@ mod tests {
             "we use a chat widget on the site",
             "I run a robotics company",
             "how much is it?",
+            "we tried a bot last year. What do you charge?",
         ] {
             assert!(!asks_if_bot(text), "{text}");
         }

@@ -24,6 +24,7 @@ pub mod grounding;
 pub mod guard;
 mod human;
 pub mod language;
+mod localized;
 mod money;
 mod opener;
 mod optout;

@@ -8,86 +8,15 @@
 //! (see [`super::deferred`]).
 
 use super::directives::{self, Directives};
+use super::localized;
 use super::plan::{Action, Plan};
 use crate::config::{Config, Framework, Slot};
 use serde_json::{json, Value};
 use whatlang::Lang;
 
-/// The built-in frameworks' first questions in the languages Setter
-/// answers in: (English literal, es, pt, fr, de, it).
-const FIRST_QUESTIONS: &[[&str; 6]] = &[
-    [
-        "What made you reach out today?",
-        "¿Qué te hizo escribirnos hoy?",
-        "O que fez você nos procurar hoje?",
-        "Qu'est-ce qui vous a amené à nous écrire aujourd'hui ?",
-        "Was hat Sie dazu gebracht, uns heute zu schreiben?",
-        "Cosa ti ha spinto a scriverci oggi?",
-    ],
-    [
-        "What do you need help with right now?",
-        "¿Con qué necesitas ayuda ahora mismo?",
-        "Com o que você precisa de ajuda agora?",
-        "Sur quoi avez-vous besoin d'aide en ce moment ?",
-        "Wobei brauchen Sie gerade Hilfe?",
-        "In cosa ti serve aiuto in questo momento?",
-    ],
-    [
-        "What are you hoping to achieve?",
-        "¿Qué esperas lograr?",
-        "Qual resultado você espera alcançar?",
-        "Qu'espérez-vous accomplir ?",
-        "Was möchten Sie erreichen?",
-        "Cosa speri di ottenere?",
-    ],
-    [
-        "What's getting in the way right now?",
-        "¿Qué te está frenando ahora mismo?",
-        "O que mais atrapalha você hoje?",
-        "Qu'est-ce qui vous bloque en ce moment ?",
-        "Was steht Ihnen gerade im Weg?",
-        "Cosa ti sta bloccando in questo momento?",
-    ],
-    [
-        "What problem are you trying to solve?",
-        "¿Qué problema quieres resolver?",
-        "Qual problema você quer resolver hoje?",
-        "Quel problème cherchez-vous à résoudre ?",
-        "Welches Problem möchten Sie lösen?",
-        "Quale problema vuoi risolvere?",
-    ],
-];
-
-/// The languages the opener is written in, by ISO 639-1 code; any other
-/// gets English.
-fn code(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Spa => "es",
-        Lang::Por => "pt",
-        Lang::Fra => "fr",
-        Lang::Deu => "de",
-        Lang::Ita => "it",
-        _ => "en",
-    }
-}
-
-/// `slot`'s literal question in `lang`: a built-in first question is
-/// translated; any other (a custom slot's `ask`) is used as written.
+/// `slot`'s literal question in `lang` (see [`super::localized`]).
 pub(crate) fn question(slot: &Slot, lang: Lang) -> String {
-    let literal = Framework::ask_for(slot);
-    let column = match code(lang) {
-        "es" => 1,
-        "pt" => 2,
-        "fr" => 3,
-        "de" => 4,
-        "it" => 5,
-        _ => 0,
-    };
-    FIRST_QUESTIONS
-        .iter()
-        .find(|row| row[0] == literal)
-        .map(|row| row[column].to_string())
-        .unwrap_or(literal)
+    localized::question(&Framework::ask_for(slot), lang)
 }
 
 /// Whether a code-only plan (keywords, no extraction) can be answered by
@@ -123,7 +52,7 @@ pub(crate) fn context(
         .say_assistant
         .then(|| directives::assistant_sentence(lang, persona, offer));
     json!({
-        "lang": code(lang),
+        "lang": localized::code(lang),
         "name": first_name(lead_name),
         "persona": persona,
         "offer": {"name": offer.name},
@@ -136,35 +65,6 @@ pub(crate) fn context(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_built_in_first_question_is_translated() {
-        for id in [
-            "pif",
-            "bant",
-            "gpct",
-            "champ",
-            "meddic",
-            "faint",
-            "gpctba-ci",
-        ] {
-            let fw = Framework::resolve(id, &[]).unwrap();
-            let first = fw
-                .slots
-                .iter()
-                .find(|s| s.role != crate::config::SlotRole::Budget)
-                .unwrap();
-            for lang in [Lang::Spa, Lang::Por, Lang::Fra, Lang::Deu, Lang::Ita] {
-                let q = question(first, lang);
-                assert_ne!(q, Framework::ask_for(first), "{id} {lang:?}");
-                assert_eq!(
-                    crate::agent::language::detect(&q),
-                    Some(lang),
-                    "{id}: {q:?} does not read as {lang:?}"
-                );
-            }
-        }
-    }
 
     #[test]
     fn only_a_plain_name_is_used() {

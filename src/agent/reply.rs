@@ -2,7 +2,7 @@
 //! ([`super::guard`]) and applies the reply rules ([`super::rules`]).
 
 use super::turn::{Decision, Reply};
-use super::{context, guard, language, rules, transcript, Agent, Result};
+use super::{context, guard, language, localized, rules, transcript, Agent, Result};
 use crate::config::Config;
 use crate::lead::Direction;
 use crate::llm::{tokens, ChatMessage, ChatRequest, Usage};
@@ -48,35 +48,46 @@ impl Agent {
         } else {
             answer.text.clone()
         };
-        let fallback = self.prompts.render("fallback.j2", &ctx)?;
+        // fallback.j2 is English: other languages get code's own stand-in.
+        let fallback = match localized::fallback(&d.plan, lang, &config.offer.name) {
+            Some(text) => text,
+            None => self.prompts.render("fallback.j2", &ctx)?,
+        };
         let lead_text = transcript::pending_text(memory);
-        let guarded = guard::check(
-            &text,
-            &lead_text,
-            &d.plan,
-            // The literal questions are English: only for English leads.
-            d.plan
-                .slot
-                .as_deref()
-                .and_then(|id| self.loaded.framework.slot(id))
-                .filter(|_| named.is_none()),
-            &config.offer.description,
-            &fallback,
-        );
         let recent = recent_replies(memory);
-        let guarded = rules::apply(
-            guarded,
-            &rules::Input {
-                plan: &d.plan,
-                lead_text: &lead_text,
-                recent: &recent,
-                config_text: &self.config_text,
-                fallback: &fallback,
-                lang,
-                persona: &config.persona,
-                offer: &config.offer,
+        let input = rules::Input {
+            plan: &d.plan,
+            lead_text: &lead_text,
+            recent: &recent,
+            config_text: &self.config_text,
+            fallback: &fallback,
+            lang,
+            persona: &config.persona,
+            offer: &config.offer,
+        };
+        let (cleaned, earlier) = rules::clean(&text, &input);
+        // With nothing useful left there is nothing to guard: the rules put
+        // the plan's wording in its place.
+        let guarded = match rules::useful(&cleaned) {
+            true => guard::check(
+                &cleaned,
+                &lead_text,
+                &d.plan,
+                // The literal questions are English: only for English leads.
+                d.plan
+                    .slot
+                    .as_deref()
+                    .and_then(|id| self.loaded.framework.slot(id))
+                    .filter(|_| named.is_none()),
+                &config.offer.description,
+                &fallback,
+            ),
+            false => guard::Guarded {
+                text: cleaned,
+                fired: None,
             },
-        );
+        };
+        let guarded = rules::apply(guarded, earlier, &input);
         if let Some(fired) = &guarded.fired {
             tracing::info!(guards = %fired, "reply guard fired");
         }

@@ -1,18 +1,21 @@
-//! Rules every model-written reply keeps, applied in code after the guards
-//! (to the model's words or to the fallback that replaced them):
+//! Rules every model-written reply keeps, applied in code around the guards
+//! (cuts before them, to the model's words, and again after them, to the
+//! words or the fallback that replaced them):
 //!
 //! 1. nothing in the lead's voice ("Hi! I saw your ad…", [`super::voice`]),
 //!    and no link the plan did not give;
 //! 2. no configuration text copied in ([`super::copies::ConfigText`]);
 //! 3. no sentence or opener repeated from the bot's recent replies;
-//! 4. when little is left, the plan's static wording instead;
+//! 4. when little is left, the plan's static wording instead, and the
+//!    planned question when the reply has none;
 //! 5. the plan's directives said: the price when asked, that it is an
 //!    assistant when asked ([`super::directives`]).
 
 use super::copies::{self, ConfigText};
 use super::directives::{self, Directives};
-use super::guard::{sentences, Guarded};
-use super::plan::Plan;
+use super::guard::{self, sentences, Guarded};
+use super::localized;
+use super::plan::{Action, Plan};
 use super::voice;
 use crate::config::{Offer, Persona};
 use whatlang::Lang;
@@ -36,23 +39,57 @@ pub(crate) struct Input<'a> {
 /// Fewer words than this, with no question or link, is nothing to send.
 const USEFUL_WORDS: usize = 4;
 
-/// `guarded` after the rules; the names of rules that changed it are added
-/// to its `fired` list.
-pub(crate) fn apply(guarded: Guarded, input: &Input) -> Guarded {
-    let mut fired: Vec<String> = guarded.fired.iter().cloned().collect();
-    let mut kept = cut(&guarded.text, input, &mut fired);
+/// Before the guards: `text` (the model's) without what must not be sent,
+/// so the guards' length cap and question checks work on what is left; and
+/// the names of the rules that cut.
+pub(crate) fn clean(text: &str, input: &Input) -> (String, Vec<String>) {
+    let mut fired = Vec::new();
+    let mut kept = cut(text, input, &mut fired);
     if let Some(without) = without_unplanned_links(&kept, input.plan.link.as_deref()) {
         kept = without;
         fired.push("unplanned_link_cut".into());
     }
+    (kept, fired)
+}
+
+/// After the guards: `guarded` cleaned again (a fallback may repeat what was
+/// sent), the plan's wording when little is left, the planned question when
+/// none is, then the directives. `earlier` names what [`clean`] cut before
+/// the guards; every rule that changed the reply is added to `fired`.
+pub(crate) fn apply(guarded: Guarded, earlier: Vec<String>, input: &Input) -> Guarded {
+    let mut fired = earlier;
+    for name in guarded.fired.iter().flat_map(|f| f.split(',')) {
+        note(&mut fired, name);
+    }
+    let (mut kept, cut) = clean(&guarded.text, input);
+    for name in &cut {
+        note(&mut fired, name);
+    }
     if !useful(&kept) {
         kept = static_wording(input);
-        fired.push("static_wording".into());
+        note(&mut fired, "static_wording");
+    }
+    if let (Action::Ask, Some(q), false) = (
+        input.plan.action,
+        &input.plan.question_text,
+        kept.contains('?'),
+    ) {
+        // Room for the question under the length cap.
+        let room = guard::cut_to_sentences(&kept, guard::MAX_SENTENCES - 1).unwrap_or(kept);
+        kept = format!("{room} {}", localized::question(q, input.lang));
+        note(&mut fired, "question_added");
     }
     let text = say_directives(kept, input, &mut fired);
     Guarded {
         text,
         fired: (!fired.is_empty()).then(|| fired.join(",")),
+    }
+}
+
+/// Adds `name` to `fired` once.
+fn note(fired: &mut Vec<String>, name: &str) {
+    if !fired.iter().any(|f| f == name) {
+        fired.push(name.to_string());
     }
 }
 
@@ -68,7 +105,7 @@ fn cut(text: &str, input: &Input, fired: &mut Vec<String>) -> String {
     for (i, s) in sentences(text).into_iter().enumerate() {
         let rule = if voice::speaks_as_lead(s) {
             Some("lead_voice_cut")
-        } else if input.config_text.copied_in(s, input.lead_text) {
+        } else if input.config_text.copied_in(s, input.lead_text) || copies::reads_instructions(s) {
             Some("config_copy_cut")
         } else if planned.as_deref() != Some(super::guard::normalise(s).as_str())
             && copies::repeats(s, i, input.recent)
@@ -118,15 +155,15 @@ fn without_unplanned_links(text: &str, planned: Option<&str>) -> Option<String> 
 
 /// Whether `text` still says something: a question, a link, or a sentence
 /// of a few words.
-fn useful(text: &str) -> bool {
+pub(crate) fn useful(text: &str) -> bool {
     sentences(text).iter().any(|s| {
         s.ends_with('?') || s.contains("http") || s.split_whitespace().count() >= USEFUL_WORDS
     })
 }
 
-/// The plan's templated wording without what was already sent; the
-/// planned question alone if that leaves nothing; the template whole as the
-/// last resort (a repeat beats saying nothing).
+/// The plan's templated wording without what was already sent; else the
+/// planned question alone; else a short acknowledgement not sent recently;
+/// the template whole as the last resort (a repeat beats saying nothing).
 fn static_wording(input: &Input) -> String {
     let fresh: Vec<&str> = sentences(input.fallback)
         .into_iter()
@@ -138,10 +175,13 @@ fn static_wording(input: &Input) -> String {
     if useful(&fresh) {
         return fresh;
     }
-    match &input.plan.question_text {
-        Some(q) => q.clone(),
-        None => input.fallback.to_string(),
+    if let Some(q) = &input.plan.question_text {
+        return localized::question(q, input.lang);
     }
+    localized::acknowledgements(input.lang)
+        .iter()
+        .find(|a| !copies::repeats(a, 0, input.recent))
+        .map_or_else(|| input.fallback.to_string(), |a| a.to_string())
 }
 
 /// `text` with the plan's directives said: the configured price (a wrong

@@ -38,22 +38,22 @@ fn plan(action: Action, question: Option<&str>) -> Plan {
 /// Applies the rules to `text` as the model's unguarded reply.
 fn run(f: &Fixture, plan: &Plan, text: &str, recent: &[&str], lang: Lang) -> Guarded {
     let recent: Vec<String> = recent.iter().map(|s| s.to_string()).collect();
-    apply(
-        Guarded {
-            text: text.into(),
-            fired: None,
-        },
-        &Input {
-            plan,
-            lead_text: "we're a roofing company, about 8 guys",
-            recent: &recent,
-            config_text: &f.config_text,
-            fallback: "Thanks for sharing that! What does your business do?",
-            lang,
-            persona: &f.config.persona,
-            offer: &f.config.offer,
-        },
-    )
+    let input = Input {
+        plan,
+        lead_text: "we're a roofing company, about 8 guys",
+        recent: &recent,
+        config_text: &f.config_text,
+        fallback: "Thanks for sharing that! What does your business do?",
+        lang,
+        persona: &f.config.persona,
+        offer: &f.config.offer,
+    };
+    let (cleaned, earlier) = clean(text, &input);
+    let guarded = Guarded {
+        text: cleaned,
+        fired: None,
+    };
+    apply(guarded, earlier, &input)
 }
 
 const ASK: &str = "What does your business do?";
@@ -124,6 +124,15 @@ fn the_tone_setting_never_reaches_the_lead() {
     );
     assert_eq!(g.text, ASK);
     assert_eq!(g.fired.as_deref(), Some("config_copy_cut"));
+    // The instructions' word for the person: read aloud, so cut.
+    let g = run(
+        &f,
+        &p,
+        "I acknowledge that the lead is asking for a quick question. What does your business do?",
+        &[],
+        Lang::Eng,
+    );
+    assert_eq!(g.text, ASK);
 }
 
 #[test]
@@ -241,4 +250,75 @@ fn asked_if_it_is_a_bot_the_reply_says_it_is_an_assistant() {
             reply.contains("real person")
         );
     }
+}
+
+#[test]
+fn a_question_the_plan_wants_is_added_in_the_lead_s_language() {
+    let f = fixture();
+    let p = plan(
+        Action::Ask,
+        Some("When would you ideally want this in place?"),
+    );
+    let recent =
+        ["Hallo! Danke für Ihre Nachricht. Was hat Sie dazu gebracht, uns heute zu schreiben?"];
+    let g = run(
+        &f,
+        &p,
+        "Hallo! Danke für Ihre Nachricht. Sie bekommen also viele Anfragen über Instagram.",
+        &recent,
+        Lang::Deu,
+    );
+    assert_eq!(
+        g.text,
+        "Sie bekommen also viele Anfragen über Instagram. Wann möchten Sie das idealerweise umgesetzt haben?"
+    );
+    assert_eq!(g.fired.as_deref(), Some("repeat_cut,question_added"));
+}
+
+#[test]
+fn an_added_question_stays_under_the_length_cap() {
+    let f = fixture();
+    let p = plan(
+        Action::Ask,
+        Some("When would you ideally want this in place?"),
+    );
+    let g = run(
+        &f,
+        &p,
+        "Ja, danke. Sie haben viele Anfragen. Wir helfen gern dabei.",
+        &[],
+        Lang::Deu,
+    );
+    assert_eq!(
+        g.text,
+        "Ja, danke. Sie haben viele Anfragen. Wann möchten Sie das idealerweise umgesetzt haben?"
+    );
+}
+
+#[test]
+fn a_nurture_never_sends_the_same_stand_in_twice_in_a_row() {
+    let f = fixture();
+    let p = plan(Action::Nurture, None);
+    let fallback = "Thanks for sharing that, it helps me point you to the right thing.";
+    let recent: Vec<String> = vec![fallback.into()];
+    let input = Input {
+        plan: &p,
+        lead_text: "ok",
+        recent: &recent,
+        config_text: &f.config_text,
+        fallback,
+        lang: Lang::Eng,
+        persona: &f.config.persona,
+        offer: &f.config.offer,
+    };
+    let g = apply(
+        Guarded {
+            text: fallback.into(),
+            fired: None,
+        },
+        Vec::new(),
+        &input,
+    );
+    assert_eq!(g.text, "Got it, thanks for telling me.");
+    assert_eq!(g.fired.as_deref(), Some("repeat_cut,static_wording"));
 }
