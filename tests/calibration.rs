@@ -132,7 +132,7 @@ async fn scored(
                 at,
             })
             .collect(),
-        score: ScoreRow {
+        score: Some(ScoreRow {
             message_id: Some(inbound),
             fit: Level::Medium,
             intent: Level::Medium,
@@ -143,7 +143,7 @@ async fn scored(
             reason: "generated".into(),
             signals: signals.iter().map(|s| s.to_string()).collect(),
             at,
-        },
+        }),
         stage_change: None,
         asked_slot: None,
         action: "ask".into(),

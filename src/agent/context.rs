@@ -1,8 +1,10 @@
 //! What each prompt template sees. One builder per template, shared by the
 //! turn and by `setter check` (which renders every template against a sample).
 
+use super::directives::Directives;
 use super::plan::{Action, LinkKind, Plan};
 use crate::config::{Config, Framework, SlotRole};
+use crate::prompts::Prompts;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -90,6 +92,8 @@ pub fn reply(
             "link": plan.link,
             "link_kind": plan.link_kind,
             "reason": plan.reason,
+            "answer_price": plan.directives.answer_price,
+            "say_assistant": plan.directives.say_assistant,
         },
     })
 }
@@ -114,6 +118,7 @@ pub fn sample_plans(framework: &Framework) -> Vec<Plan> {
         link: None,
         link_kind: None,
         reason: "sample".into(),
+        directives: Default::default(),
     };
     let mut nurture = base.clone();
     nurture.action = Action::Nurture;
@@ -128,7 +133,58 @@ pub fn sample_plans(framework: &Framework) -> Vec<Plan> {
     pay.link_kind = Some(LinkKind::Payment);
     let mut decline = nurture.clone();
     decline.action = Action::Decline;
-    vec![base, nurture, close, pay, decline]
+    let mut asked = base.clone();
+    asked.directives = Directives {
+        answer_price: true,
+        say_assistant: true,
+    };
+    vec![base, nurture, close, pay, decline, asked]
+}
+
+/// `opener.j2` contexts covering its branches: every language it is written
+/// in, with and without a name, with the price and assistant sentences.
+pub fn opener_samples(config: &Config, framework: &Framework) -> Vec<Value> {
+    use whatlang::Lang;
+    let Some(slot) = framework.slots.first() else {
+        return Vec::new();
+    };
+    let asked = Directives {
+        answer_price: true,
+        say_assistant: true,
+    };
+    [
+        Lang::Eng,
+        Lang::Spa,
+        Lang::Por,
+        Lang::Fra,
+        Lang::Deu,
+        Lang::Ita,
+    ]
+    .into_iter()
+    .flat_map(|lang| {
+        [
+            super::opener::context(config, slot, Directives::default(), lang, None),
+            super::opener::context(config, slot, asked, lang, Some("Ana")),
+        ]
+    })
+    .collect()
+}
+
+/// The reply prompts' instructions, rendered for every sample plan: the
+/// text a reply must not copy (see [`super::copies::ConfigText`]).
+pub(crate) fn instructions(
+    config: &Config,
+    framework: &Framework,
+    prompts: &Prompts,
+) -> Result<Vec<String>, crate::prompts::Error> {
+    let mut out = Vec::new();
+    for plan in sample_plans(framework) {
+        let ctx = reply(config, &BTreeMap::new(), &plan, None, &Addressee::default());
+        for name in ["system.j2", "turn.j2"] {
+            out.push(prompts.render(name, &ctx)?);
+        }
+    }
+    Ok(out)
 }
 
 /// A sample lead for `setter check`: both optional parts known, so every

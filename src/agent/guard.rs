@@ -26,7 +26,7 @@ const SOFT: &[&str] = &[
 ];
 
 /// A DM is short: longer replies are cut at a sentence end.
-const MAX_SENTENCES: usize = 3;
+pub(crate) const MAX_SENTENCES: usize = 3;
 const LEAK_PHRASES: &[&str] = &[
     "system prompt",
     "my instructions",
@@ -70,14 +70,6 @@ pub fn check(
     if plan.action == Action::Decline && text.contains('?') {
         hard(&mut fired, "question_in_decline");
     }
-    if plan.action == Action::Close {
-        if let Some(link) = &plan.link {
-            if !text.contains(link.as_str()) {
-                text = format!("{text} {link}");
-                fired.push("link_added");
-            }
-        }
-    }
     if text.matches('?').count() > 1 {
         // Keep everything up to and including the first question.
         let end = text.find('?').map(|i| i + 1).unwrap_or(text.len());
@@ -87,6 +79,15 @@ pub fn check(
     if let Some(cut) = cut_to_sentences(&text, MAX_SENTENCES) {
         text = cut;
         fired.push("too_long_cut");
+    }
+    // After the length cap, which would cut a link added at the end.
+    if plan.action == Action::Close {
+        if let Some(link) = &plan.link {
+            if !text.contains(link.as_str()) {
+                text = format!("{text} {link}");
+                fired.push("link_added");
+            }
+        }
     }
     if !plan.budget_allowed
         && topics::questions(&text)
@@ -146,7 +147,7 @@ fn without_parroted(text: &str, lead_message: &str) -> Option<String> {
 
 /// Sentences of `text`, each with its end mark (a sentence ends at . ! ?
 /// followed by a space or the end).
-fn sentences(text: &str) -> Vec<&str> {
+pub(crate) fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut chars = text.char_indices().peekable();
@@ -180,7 +181,7 @@ pub fn finished(text: &str) -> String {
 }
 
 /// The first `max` sentences when there are more (a link stays attached).
-fn cut_to_sentences(text: &str, max: usize) -> Option<String> {
+pub(crate) fn cut_to_sentences(text: &str, max: usize) -> Option<String> {
     let parts = sentences(text);
     match parts.get(max) {
         Some(next) if !next.starts_with("http") => Some(parts[..max].join(" ")),
@@ -188,7 +189,8 @@ fn cut_to_sentences(text: &str, max: usize) -> Option<String> {
     }
 }
 
-fn normalise(s: &str) -> String {
+/// Letters and digits only, lowercased: how sentences are compared.
+pub(crate) fn normalise(s: &str) -> String {
     s.to_lowercase()
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -283,6 +285,7 @@ mod tests {
             link: None,
             link_kind: None,
             reason: String::new(),
+            directives: Default::default(),
         }
     }
 
@@ -357,5 +360,12 @@ mod tests {
         p.link = Some("https://cal.example.com/x".into());
         let g = check("Let's book a call!", "yes", &p, None, "offer", "F");
         assert_eq!(g.text, "Let's book a call! https://cal.example.com/x");
+        // A long reply is cut first, so the link is not cut with it.
+        let long = "Sure! Let's start. It's 2000 USD. Would you like to proceed?";
+        let g = check(long, "yes", &p, None, "offer", "F");
+        assert_eq!(
+            g.text,
+            "Sure! Let's start. It's 2000 USD. https://cal.example.com/x"
+        );
     }
 }

@@ -14,6 +14,9 @@
 
 mod budget;
 pub mod context;
+mod copies;
+mod deferred;
+pub mod directives;
 mod evidence;
 pub mod extract;
 mod filler;
@@ -21,17 +24,22 @@ pub mod grounding;
 pub mod guard;
 mod human;
 pub mod language;
+mod localized;
 mod money;
+mod opener;
 mod optout;
 pub mod plan;
 mod reasons;
+mod reply;
 mod revenue;
+mod rules;
 pub mod score;
 pub mod signals;
 mod steer;
 pub mod topics;
 mod transcript;
 mod turn;
+mod voice;
 
 use crate::clock::SharedClock;
 use crate::config::Loaded;
@@ -101,6 +109,10 @@ pub struct TurnReport {
     /// The newest lead message this turn answered.
     #[serde(skip)]
     pub inbound_id: i64,
+    /// An instant opener whose messages are not scored yet (slots, fit and
+    /// tier here are from keywords only); [`Agent::answer_then`] scores them.
+    #[serde(skip)]
+    pub scoring_deferred: bool,
     #[serde(skip)]
     pub assessment: score::Assessment,
 }
@@ -126,7 +138,7 @@ pub struct TokenReport {
 }
 
 /// What answering a lead came to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Answer {
     /// A reply was stored (and, on a Meta channel, queued in the outbox).
     Replied(Box<TurnReport>),
@@ -150,6 +162,8 @@ pub struct Agent {
     prompts: Arc<Prompts>,
     schema: JsonSchema,
     extract_system: Arc<String>,
+    /// The configuration's text, which no reply may copy.
+    config_text: Arc<copies::ConfigText>,
     clock: SharedClock,
 }
 
@@ -164,6 +178,11 @@ impl Agent {
         let schema = extract::schema(&loaded.framework, &config.icp);
         let extract_system =
             prompts.render("extract.j2", context::extract(config, &loaded.framework))?;
+        let config_text = copies::ConfigText::new(
+            config,
+            &loaded.framework,
+            &context::instructions(config, &loaded.framework, &prompts)?,
+        );
         Ok(Agent {
             loaded,
             model,
@@ -171,6 +190,7 @@ impl Agent {
             prompts,
             schema,
             extract_system: Arc::new(extract_system),
+            config_text: Arc::new(config_text),
             clock: crate::clock::system(),
         })
     }
@@ -225,11 +245,15 @@ impl Agent {
             link: None,
             link_kind: None,
             reason: "warm-up".into(),
+            directives: Default::default(),
         };
         let lead = context::Addressee::default();
         let ctx = context::reply(&self.loaded.config, &BTreeMap::new(), &plan, None, &lead);
         for name in ["system.j2", "turn.j2", "fallback.j2"] {
             self.prompts.render(name, &ctx)?;
+        }
+        for ctx in context::opener_samples(&self.loaded.config, &self.loaded.framework) {
+            self.prompts.render("opener.j2", ctx)?;
         }
         tracing::info!(
             ms = started.elapsed().as_millis() as u64,
@@ -274,6 +298,36 @@ impl Agent {
     /// called: the recorded text is stored as the bot's reply (unguarded). Eval
     /// `offline` mode uses this to re-extract and re-score a real transcript.
     pub async fn answer_with(
+        &self,
+        lead_id: &str,
+        recorded_reply: Option<String>,
+    ) -> Result<Answer> {
+        self.answer_then(lead_id, recorded_reply, |_| {}).await
+    }
+
+    /// Like [`Agent::answer_with`], handing the answer to `stored` as soon
+    /// as its reply is stored: with the instant opener that is before
+    /// extraction has read the lead's first message, so a server sends the
+    /// reply at once. The returned answer also holds that extraction's
+    /// result (slots, fit, tier).
+    pub async fn answer_then(
+        &self,
+        lead_id: &str,
+        recorded_reply: Option<String>,
+        stored: impl FnOnce(&Answer),
+    ) -> Result<Answer> {
+        let mut answer = self.answer_current(lead_id, recorded_reply).await?;
+        stored(&answer);
+        if let Answer::Replied(report) = &mut answer {
+            if report.scoring_deferred {
+                self.score_into(report).await?;
+            }
+        }
+        Ok(answer)
+    }
+
+    /// One turn, re-run while it is superseded.
+    async fn answer_current(
         &self,
         lead_id: &str,
         recorded_reply: Option<String>,

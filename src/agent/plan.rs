@@ -5,6 +5,7 @@
 //! stop asking once enough is known; a disqualified lead is declined, not
 //! questioned; a Hot lead gets the next step instead of another question.
 
+use super::directives::Directives;
 use super::score::{self, Assessment};
 use crate::config::{Config, Framework, SlotRole};
 use crate::lead::Tier;
@@ -64,6 +65,9 @@ pub struct Plan {
     /// What `link` is (with `Close` and a configured link).
     pub link_kind: Option<LinkKind>,
     pub reason: String,
+    /// What the reply must say because the lead asked (the price, that it
+    /// is an assistant); set from the lead's words after planning.
+    pub directives: Directives,
 }
 
 impl Plan {
@@ -98,6 +102,7 @@ pub fn plan(
         link: None,
         link_kind: None,
         reason: String::new(),
+        directives: Directives::default(),
     };
     if let Some(d) = &assessment.disqualified {
         plan.action = Action::Decline;

@@ -1,13 +1,14 @@
 //! One turn, as a list of named steps: load → extract → decide → reply →
 //! persist. Each step is a function below; `run` only sequences them.
 
+use super::directives::Directives;
 use super::steer::Steering;
 use super::{
-    budget, context, evidence, extract, grounding, guard, language, plan, reasons, revenue, score,
-    transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
+    budget, evidence, extract, grounding, guard, plan, reasons, revenue, score, transcript, Agent,
+    Answer, Result, StageTimes, TokenReport, TurnReport,
 };
 use crate::lead::{Direction, EvidenceKind, Stage};
-use crate::llm::{tokens, ChatMessage, ChatRequest, Speed, Usage};
+use crate::llm::{tokens, Speed, Usage};
 use crate::store::{
     EvidenceRow, Memory, PlannedStep, ScoreRow, SlotValue, StageChange, TurnCommit, TurnSaved,
 };
@@ -22,23 +23,19 @@ use tracing::Instrument;
 /// facts from older messages reach the reply through the known slots. Counts
 /// (message number, turn number) come from the store, not from this window,
 /// so a turn costs the same at 20 or 2,000 stored messages.
-const HISTORY_MESSAGES: usize = 20;
+pub(super) const HISTORY_MESSAGES: usize = 20;
 const _: () = assert!(HISTORY_MESSAGES > transcript::EXTRACT_CONTEXT_MESSAGES);
-/// Reply length cap: a DM is at most three short sentences (~60 words), and
-/// on a local model every generated token is ~0.05 s of the lead's wait. A
-/// reply cut by the cap loses its unfinished sentence (see `guard::finished`).
-const REPLY_MAX_TOKENS: u32 = 80;
 
 /// What the decide step settled, in code.
 pub(super) struct Decision {
     new_evidence: Vec<EvidenceRow>,
     /// Slots whose value changed in this turn.
     changed: Vec<(String, Value)>,
-    known: BTreeMap<String, Value>,
+    pub(super) known: BTreeMap<String, Value>,
     pub(super) assessment: score::Assessment,
     pub(super) stage: Stage,
     stage_why: String,
-    plan: plan::Plan,
+    pub(super) plan: plan::Plan,
     /// Silence, opt-out, a request for a human: decided from the lead's
     /// state and words before any reply is written.
     pub(super) steer: Steering,
@@ -52,20 +49,37 @@ pub(super) struct Reply {
 }
 
 /// Per-stage stopwatch for [`StageTimes`].
-struct Laps(Instant);
+pub(super) struct Laps(Instant);
 
 impl Laps {
-    fn lap(&mut self, slot: &mut u64) {
+    pub(super) fn lap(&mut self, slot: &mut u64) {
         *slot = self.0.elapsed().as_micros() as u64;
         self.0 = Instant::now();
     }
 }
 
+/// What a turn produced, before it is stored.
+pub(super) struct Produced {
+    pub(super) decision: Decision,
+    pub(super) reply: Option<Reply>,
+    pub(super) extraction_problem: Option<String>,
+    pub(super) usage: Usage,
+    /// An instant opener: the reply is stored now, the messages are scored
+    /// right after (see `deferred`).
+    pub(super) scoring_deferred: bool,
+}
+
 impl Agent {
     /// One turn for `lead_id`'s pending messages, traced in the lead's span.
+    /// An earlier opener whose messages were never scored (the process
+    /// stopped in between) is scored first.
     pub(super) async fn turn(&self, lead_id: &str, recorded: Option<String>) -> Result<Answer> {
         let started = Instant::now();
-        let memory = self.store.turn_memory(lead_id, HISTORY_MESSAGES).await?;
+        let mut memory = self.store.turn_memory(lead_id, HISTORY_MESSAGES).await?;
+        if memory.unscored_turn().is_some() {
+            self.score_deferred(lead_id).await?;
+            memory = self.store.turn_memory(lead_id, HISTORY_MESSAGES).await?;
+        }
         if memory.pending.is_empty() {
             return Ok(Answer::NothingPending);
         }
@@ -86,6 +100,12 @@ impl Agent {
             ..StageTimes::default()
         };
         let mut laps = Laps(Instant::now());
+        if recorded.is_none() {
+            if let Some(produced) = self.open(&memory)? {
+                laps.lap(&mut times.reply);
+                return self.persist(&memory, produced, times, laps, started).await;
+            }
+        }
         let extracted = self.extract(&memory).await?;
         laps.lap(&mut times.extract);
         let decision = self.decide(&memory, &extracted.extraction);
@@ -96,8 +116,42 @@ impl Agent {
         if let Some(r) = &reply {
             usage += r.usage;
         }
-        let reasons = self.reasons(&memory, &decision);
-        let commit = self.commit(&memory, &decision, reply.as_ref(), &reasons, usage, started);
+        let produced = Produced {
+            decision,
+            reply,
+            extraction_problem: extracted.problem,
+            usage,
+            scoring_deferred: false,
+        };
+        self.persist(&memory, produced, times, laps, started).await
+    }
+
+    /// Step 4: store the turn, hand the lead off when due, report.
+    async fn persist(
+        &self,
+        memory: &Memory,
+        p: Produced,
+        mut times: StageTimes,
+        mut laps: Laps,
+        started: Instant,
+    ) -> Result<Answer> {
+        let Produced {
+            decision,
+            reply,
+            extraction_problem,
+            usage,
+            scoring_deferred,
+        } = p;
+        let reasons = self.reasons(memory, &decision);
+        let mut commit = self.commit(memory, &decision, reply.as_ref(), &reasons, usage, started);
+        if scoring_deferred {
+            // Only the reply now; what the messages say is stored once
+            // extraction has read them.
+            commit.score = None;
+            commit.slots.clear();
+            commit.evidence.clear();
+            commit.stage_change = None;
+        }
         let saved = self.store.commit_turn(&commit).await?;
         laps.lap(&mut times.persist);
         let (reply_id, outbox_id) = match saved {
@@ -107,8 +161,8 @@ impl Agent {
                 outbox_id,
             } => (reply_id, outbox_id),
         };
-        if reply_id.is_some() && !decision.steer.opt_out {
-            self.hand_off_if_due(&memory, &decision, decision.steer.wants_human)
+        if reply_id.is_some() && !decision.steer.opt_out && !scoring_deferred {
+            self.hand_off_if_due(memory, &decision, decision.steer.wants_human)
                 .await?;
         }
         tracing::info!(tier = %decision.assessment.tier, action = decision.plan.action.as_str(),
@@ -128,7 +182,7 @@ impl Agent {
             asked_slot: decision.plan.slot,
             reasons,
             guard: reply.as_ref().and_then(|r| r.guarded.fired.clone()),
-            extraction_problem: extracted.problem,
+            extraction_problem,
             tokens: TokenReport {
                 prompt: usage.prompt_tokens,
                 completion: usage.completion_tokens,
@@ -140,6 +194,7 @@ impl Agent {
             messages: memory.pending.len(),
             outbox_id,
             inbound_id: commit.inbound_id,
+            scoring_deferred,
             assessment: decision.assessment,
         });
         Ok(match reply_id {
@@ -166,7 +221,7 @@ impl Agent {
 
     /// Step 1: the model reports slots, traits and disqualifiers; code drops
     /// slot values that are not in the lead's words.
-    async fn extract(&self, memory: &Memory) -> Result<extract::Extracted> {
+    pub(super) async fn extract(&self, memory: &Memory) -> Result<extract::Extracted> {
         let framework = &self.loaded.framework;
         let mut extracted = extract::run(
             self.model.as_ref(),
@@ -199,7 +254,7 @@ impl Agent {
     }
 
     /// Step 2 (code only): evidence and slots, the score, the stage, the plan.
-    fn decide(&self, memory: &Memory, x: &extract::Extraction) -> Decision {
+    pub(super) fn decide(&self, memory: &Memory, x: &extract::Extraction) -> Decision {
         let config = &self.loaded.config;
         let framework = &self.loaded.framework;
         let newest = memory.pending.last().expect("a turn has pending messages");
@@ -236,7 +291,7 @@ impl Agent {
         let wants_next_step = new_evidence.iter().any(|e| {
             e.kind == EvidenceKind::Signal && matches!(e.key.as_str(), "asked_price" | "asked_call")
         });
-        let plan = plan::plan(
+        let mut plan = plan::plan(
             config,
             framework,
             &assessment,
@@ -245,6 +300,9 @@ impl Agent {
             message_no,
             wants_next_step,
         );
+        plan.directives = Directives::for_messages(&transcript::pending_text(memory));
+        // A decline names no price: there is nothing to buy.
+        plan.directives.answer_price &= plan.action != plan::Action::Decline;
         Decision {
             new_evidence,
             changed,
@@ -257,95 +315,7 @@ impl Agent {
         }
     }
 
-    /// Step 3: the model words the planned reply; code guards it. With a
-    /// recorded reply (eval offline mode) the model is not called.
-    async fn reply(
-        &self,
-        memory: &Memory,
-        d: &Decision,
-        recorded: Option<String>,
-    ) -> Result<Reply> {
-        if let Some(text) = recorded {
-            let guarded = guard::Guarded { text, fired: None };
-            return Ok(Reply {
-                guarded,
-                usage: Usage::default(),
-                speed: None,
-            });
-        }
-        let config = &self.loaded.config;
-        // A small model answers a Spanish lead in English unless the prompt
-        // names the language, so code names it.
-        let lead_language = lead_language(config, memory);
-        let lead = context::Addressee::of(
-            memory.lead.name.as_deref(),
-            &self.loaded.framework,
-            &d.known,
-        );
-        let ctx = context::reply(
-            config,
-            &d.known,
-            &d.plan,
-            lead_language.map(|l| l.eng_name()),
-            &lead,
-        );
-        let request = self.reply_request(memory, &ctx)?;
-        let answer = self.model.chat(&request).await?;
-        let text = if answer.usage.completion_tokens >= REPLY_MAX_TOKENS {
-            guard::finished(&answer.text)
-        } else {
-            answer.text.clone()
-        };
-        let fallback = self.prompts.render("fallback.j2", &ctx)?;
-        let guarded = guard::check(
-            &text,
-            &transcript::pending_text(memory),
-            &d.plan,
-            // The literal questions are English: only for English leads.
-            d.plan
-                .slot
-                .as_deref()
-                .and_then(|id| self.loaded.framework.slot(id))
-                .filter(|_| lead_language.is_none()),
-            &config.offer.description,
-            &fallback,
-        );
-        if let Some(fired) = &guarded.fired {
-            tracing::info!(guards = %fired, "reply guard fired");
-        }
-        Ok(Reply {
-            guarded,
-            usage: answer.usage,
-            speed: answer.speed,
-        })
-    }
-
-    /// Stable instructions first, the conversation, then this turn's task:
-    /// only the tail changes between turns, so a local model re-evaluates
-    /// little more than the new messages.
-    fn reply_request(&self, memory: &Memory, ctx: &Value) -> Result<ChatRequest> {
-        let config = &self.loaded.config;
-        let system = ChatMessage::system(self.prompts.render("system.j2", ctx)?);
-        let task = ChatMessage::system(self.prompts.render("turn.j2", ctx)?);
-        let mut history = transcript::conversation(memory);
-        let budget = config
-            .llm
-            .context_tokens
-            .saturating_sub(REPLY_MAX_TOKENS as usize)
-            .saturating_sub(tokens::count_messages(std::slice::from_ref(&task)));
-        tokens::trim_to_budget(&system, &mut history, budget);
-        let mut messages = vec![system];
-        messages.extend(history);
-        messages.push(task);
-        Ok(ChatRequest {
-            messages,
-            schema: None,
-            temperature: config.llm.temperature,
-            max_tokens: REPLY_MAX_TOKENS,
-        })
-    }
-
-    fn reasons(&self, memory: &Memory, d: &Decision) -> Vec<String> {
+    pub(super) fn reasons(&self, memory: &Memory, d: &Decision) -> Vec<String> {
         let newest = memory.pending.last().map_or(0, |m| m.id);
         reasons::reasons(
             memory.last_score(),
@@ -357,7 +327,7 @@ impl Agent {
     }
 
     /// Step 4's input: everything the turn produced, for one transaction.
-    fn commit(
+    pub(super) fn commit(
         &self,
         memory: &Memory,
         d: &Decision,
@@ -383,7 +353,7 @@ impl Agent {
             channel: memory.lead.channel,
             slots: d.changed.clone(),
             evidence: d.new_evidence.clone(),
-            score: ScoreRow {
+            score: Some(ScoreRow {
                 message_id: Some(newest.id),
                 fit: d.assessment.fit,
                 intent: d.assessment.intent,
@@ -399,7 +369,7 @@ impl Agent {
                     .map(|s| s.signal.clone())
                     .collect(),
                 at: newest.at,
-            },
+            }),
             stage_change,
             asked_slot: d.plan.slot.clone(),
             action: d.plan.action.as_str().into(),
@@ -447,21 +417,4 @@ impl Agent {
             })
             .collect()
     }
-}
-
-/// The language of the lead's recent messages when it is not English and the
-/// persona matches the lead's language (`None` otherwise).
-fn lead_language(config: &crate::config::Config, memory: &Memory) -> Option<whatlang::Lang> {
-    if config.persona.language != "match_lead" {
-        return None;
-    }
-    let recent: Vec<&str> = memory
-        .messages
-        .iter()
-        .rev()
-        .filter(|m| m.direction == Direction::In)
-        .take(3)
-        .map(|m| m.text.as_str())
-        .collect();
-    language::detect(&recent.join(" ")).filter(|l| *l != whatlang::Lang::Eng)
 }

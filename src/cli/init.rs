@@ -155,6 +155,9 @@ pub(crate) fn render_samples(prompts: &Prompts, loaded: &Loaded) -> Vec<prompts:
         attempt("turn.j2", ctx.clone());
         attempt("fallback.j2", ctx);
     }
+    for ctx in context::opener_samples(c, &loaded.framework) {
+        attempt("opener.j2", ctx);
+    }
     use crate::config::StepKind;
     for kind in [StepKind::Soft, StepKind::Value, StepKind::Exit] {
         for name in [Some("Ana"), None] {

@@ -68,6 +68,42 @@ fn fields(s: &impl serde::Serialize) -> Vec<(String, serde_json::Value)> {
     }
 }
 
+/// Warnings about `[persona] instant_opener`: what the first reply, written
+/// from a template with no model, would say badly.
+pub(super) fn opener(c: &Config) -> Vec<Issue> {
+    let mut v = Validator::default();
+    if !c.persona.instant_opener {
+        return v.warnings;
+    }
+    const WRITTEN_IN: [&str; 6] = ["en", "es", "pt", "fr", "de", "it"];
+    let language = c.persona.language.as_str();
+    if language != "match_lead" && !WRITTEN_IN.contains(&language) {
+        v.warn(
+            "persona.instant_opener",
+            &format!(
+                "the opener is written in {}; with language \"{language}\" it greets in English \
+                 (translate prompts/opener.j2, or set instant_opener = false)",
+                WRITTEN_IN.join(", ")
+            ),
+        );
+    }
+    let q = &c.qualification;
+    let first = q
+        .slots
+        .iter()
+        .position(|s| s.role != super::SlotRole::Budget);
+    if let Some(i) = first.filter(|_| q.framework == "custom") {
+        if q.slots[i].ask.trim().is_empty() {
+            v.warn(
+                &format!("qualification.slots[{i}].ask"),
+                "is empty, and the instant opener asks this slot's question word for word: \
+                 write the question as a person would ask it",
+            );
+        }
+    }
+    v.warnings
+}
+
 /// (errors, warnings) about what the config refers to, relative to `base_dir`.
 pub(super) fn surroundings(c: &Config, base_dir: &Path) -> (Vec<Issue>, Vec<Issue>) {
     let mut v = Validator::default();
@@ -120,6 +156,27 @@ mod tests {
 
     fn keys(issues: &[Issue]) -> Vec<String> {
         issues.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn the_opener_warns_about_what_it_cannot_say_well() {
+        let mut c = Config::example();
+        assert!(opener(&c).is_empty());
+        c.persona.language = "nl".into();
+        c.qualification.framework = "custom".into();
+        c.qualification.slots = vec![serde_json::from_value(serde_json::json!({
+            "id": "team_size", "description": "How many people work in the business"
+        }))
+        .unwrap()];
+        assert_eq!(
+            keys(&opener(&c)),
+            [
+                "persona.instant_opener: the opener is written in en, es, pt, fr, de, it; with language \"nl\" it greets in English (translate prompts/opener.j2, or set instant_opener = false)",
+                "qualification.slots[0].ask: is empty, and the instant opener asks this slot's question word for word: write the question as a person would ask it",
+            ]
+        );
+        c.persona.instant_opener = false;
+        assert!(opener(&c).is_empty());
     }
 
     #[test]

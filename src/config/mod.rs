@@ -202,6 +202,16 @@ pub struct Persona {
     /// `match_lead` or a fixed language code.
     #[serde(default = "default_language")]
     pub language: String,
+    /// Answer a new lead's first message from `prompts/opener.j2` (a
+    /// greeting and the framework's first question, in the lead's language)
+    /// with no model call, so it goes out at once; extraction scores that
+    /// message right after. The model writes from the second reply on.
+    #[serde(default = "yes")]
+    pub instant_opener: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_persona_name() -> String {
@@ -220,6 +230,7 @@ impl Default for Persona {
             name: default_persona_name(),
             tone: default_tone(),
             language: default_language(),
+            instant_opener: true,
         }
     }
 }
@@ -363,6 +374,7 @@ impl Config {
         followups::validate(&self.followups, &mut v);
         handoff::validate(&self.handoff, &mut v);
         v.issues.extend(checks::values(self));
+        v.warnings.extend(checks::opener(self));
         (v.issues, v.warnings)
     }
 

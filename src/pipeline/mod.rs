@@ -45,12 +45,9 @@ struct Hooks {
 }
 
 impl Hooks {
-    fn answered(&self, lead_id: &str, answer: Answer) {
+    fn answered(&self, lead_id: &str, answer: &Answer) {
         let (report, reply) = match answer {
-            Answer::Replied(r) => {
-                let text = r.reply.clone();
-                (r, Some(text))
-            }
+            Answer::Replied(r) => (r, Some(r.reply.clone())),
             Answer::Scored(r) => (r, None),
             Answer::NothingPending | Answer::Superseded(_) => return,
         };

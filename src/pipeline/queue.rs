@@ -142,7 +142,13 @@ impl Inner {
             };
             self.hooks.metrics.turns_running.inc();
             let started = std::time::Instant::now();
-            let result = self.agent.answer(lead_id).await;
+            // The reply goes to the sender as soon as it is stored; with the
+            // instant opener, extraction of the first message runs after.
+            let hooks = &self.hooks;
+            let result = self
+                .agent
+                .answer_then(lead_id, None, |a| hooks.answered(lead_id, a))
+                .await;
             self.hooks.metrics.turns_running.dec();
             let seconds = started.elapsed().as_secs_f64();
             match result {
@@ -154,7 +160,6 @@ impl Inner {
                         Answer::Superseded(_) => "superseded",
                     };
                     self.hooks.metrics.turn(label, seconds);
-                    self.hooks.answered(lead_id, answer);
                     return;
                 }
                 Err(e) => {

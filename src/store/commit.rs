@@ -31,7 +31,9 @@ pub struct TurnCommit {
     pub slots: Vec<(String, serde_json::Value)>,
     /// New evidence; each row names its message.
     pub evidence: Vec<EvidenceRow>,
-    pub score: ScoreRow,
+    /// `None` for an instant opener: its reply is stored first and its
+    /// messages are scored afterwards ([`Store::commit_scoring`]).
+    pub score: Option<ScoreRow>,
     pub stage_change: Option<StageChange>,
     pub asked_slot: Option<String>,
     pub action: String,
@@ -194,7 +196,7 @@ async fn insert_outbox(
 }
 
 /// Slots, evidence, the score and the stage change.
-async fn insert_results(tx: &mut Transaction<'_, Sqlite>, c: &TurnCommit) -> Result<()> {
+pub(super) async fn insert_results(tx: &mut Transaction<'_, Sqlite>, c: &TurnCommit) -> Result<()> {
     for (slot, value) in &c.slots {
         sqlx::query(
             "INSERT INTO slots (lead_id, slot, value, evidence_message_id, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -223,25 +225,9 @@ async fn insert_results(tx: &mut Transaction<'_, Sqlite>, c: &TurnCommit) -> Res
         .execute(&mut **tx)
         .await?;
     }
-    let s = &c.score;
-    sqlx::query(
-        "INSERT INTO scores (lead_id, message_id, fit, intent, tier, score, stage, next_action, reason,
-                             signals, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&c.lead_id)
-    .bind(s.message_id)
-    .bind(s.fit.as_str())
-    .bind(s.intent.as_str())
-    .bind(s.tier.as_str())
-    .bind(s.score)
-    .bind(s.stage.as_str())
-    .bind(&s.next_action)
-    .bind(&s.reason)
-    .bind(serde_json::to_string(&s.signals).unwrap_or_else(|_| "[]".into()))
-    .bind(s.at)
-    .execute(&mut **tx)
-    .await?;
+    if let Some(s) = &c.score {
+        insert_score(tx, &c.lead_id, s).await?;
+    }
     if let Some(change) = &c.stage_change {
         sqlx::query(
             "INSERT INTO stage_changes (lead_id, from_stage, to_stage, reason, at) VALUES (?, ?, ?, ?, ?)",
@@ -259,6 +245,29 @@ async fn insert_results(tx: &mut Transaction<'_, Sqlite>, c: &TurnCommit) -> Res
             .execute(&mut **tx)
             .await?;
     }
+    Ok(())
+}
+
+/// One row of score history.
+async fn insert_score(tx: &mut Transaction<'_, Sqlite>, lead_id: &str, s: &ScoreRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO scores (lead_id, message_id, fit, intent, tier, score, stage, next_action, reason,
+                             signals, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(lead_id)
+    .bind(s.message_id)
+    .bind(s.fit.as_str())
+    .bind(s.intent.as_str())
+    .bind(s.tier.as_str())
+    .bind(s.score)
+    .bind(s.stage.as_str())
+    .bind(&s.next_action)
+    .bind(&s.reason)
+    .bind(serde_json::to_string(&s.signals).unwrap_or_else(|_| "[]".into()))
+    .bind(s.at)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

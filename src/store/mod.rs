@@ -14,6 +14,7 @@ mod memory;
 mod migrate;
 mod outbox;
 mod outcomes;
+mod scoring;
 mod turns;
 
 #[cfg(test)]

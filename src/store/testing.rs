@@ -39,7 +39,7 @@ pub(crate) fn sample_commit(lead: &Lead, turn: i64, inbound: i64, at: i64) -> Tu
         channel: lead.channel,
         slots: vec![],
         evidence: vec![],
-        score: ScoreRow {
+        score: Some(ScoreRow {
             message_id: Some(inbound),
             fit: Level::Medium,
             intent: Level::Low,
@@ -50,7 +50,7 @@ pub(crate) fn sample_commit(lead: &Lead, turn: i64, inbound: i64, at: i64) -> Tu
             reason: format!("score {turn}"),
             signals: vec![],
             at,
-        },
+        }),
         stage_change: None,
         asked_slot: None,
         action: "ask".into(),

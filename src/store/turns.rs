@@ -93,7 +93,7 @@ pub struct Memory {
     /// turn answers (all of them at once: a burst is one turn).
     pub pending: Vec<Message>,
     /// Counted in SQL, so they are right whatever was loaded.
-    counts: Counts,
+    pub(super) counts: Counts,
 }
 
 /// Totals for one lead, from `COUNT(*)`.

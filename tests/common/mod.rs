@@ -188,6 +188,8 @@ impl Env {
         c.storage.url = "sqlite://setter.db".into();
         // Qualification tests talk to a lead past Hot; handoff tests turn it on.
         c.handoff.auto = false;
+        // Tests script the model's first reply; the opener's tests turn it on.
+        c.persona.instant_opener = false;
         edit(&mut c);
         let config_path = dir.path().join("setter.toml");
         std::fs::write(&config_path, toml::to_string(&c).unwrap()).unwrap();

@@ -6,6 +6,7 @@ mod common;
 mod harness;
 
 mod crash;
+mod opener;
 mod outcome;
 mod sending;
 mod takeover;
