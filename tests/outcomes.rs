@@ -109,7 +109,8 @@ async fn when_the_models_reply_fails_a_guard_code_still_names_the_lead() {
     let r = say(&agent, &lead, HOT, NOW).await;
     assert_eq!(
         r.reply,
-        format!("Great, Ana, it sounds like a fit for what you want (\"fill my calendar\"). Here's the next step: {PAY}")
+        // The lead asked "how much": code adds the configured price.
+        format!("Great, Ana, it sounds like a fit for what you want (\"fill my calendar\"). It starts at 2000 USD. Here's the next step: {PAY}")
     );
     let memory = agent.store().memory(&lead.id).await.unwrap();
     assert_eq!(memory.lead.payment_link_sent_at, Some(NOW));
