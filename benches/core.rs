@@ -55,6 +55,7 @@ impl ChatModel for InstantModel {
                 completion_tokens: 20,
             },
             speed: None,
+            confidence: Default::default(),
         })
     }
     fn info(&self) -> ModelInfo {

@@ -29,6 +29,9 @@ pub struct Extracted {
     pub usage: Usage,
     /// Set when the answer needed repair or was given up on.
     pub problem: Option<String>,
+    /// Per leaf, how sure the model was that it holds a value (see
+    /// [`crate::llm::ChatResponse::confidence`]); empty for API models.
+    pub confidence: BTreeMap<String, f32>,
 }
 
 fn nullable(kind: SlotKind, values: &[String]) -> Value {
@@ -71,6 +74,35 @@ pub fn schema(framework: &Framework, icp: &Icp) -> JsonSchema {
         name: "lead_facts".into(),
         schema: object(props),
     }
+}
+
+/// `schema` with every string slot and disqualifier quote limited to spans
+/// of `texts` (the lead's messages this turn reads): the embedded model then
+/// copies the lead's words or writes `null` — it cannot paraphrase, translate
+/// or invent. Numbers and enums are not spans and keep their schema.
+pub fn spans_of(schema: &JsonSchema, framework: &Framework, texts: &[&str]) -> JsonSchema {
+    let mut out = schema.clone();
+    let texts = json!(texts);
+    let props = &mut out.schema["properties"];
+    for s in framework
+        .slots
+        .iter()
+        .filter(|s| s.kind == SlotKind::String)
+    {
+        if let Some(leaf) = props.get_mut(&s.id).and_then(Value::as_object_mut) {
+            leaf.insert(crate::llm::SPAN_OF.into(), texts.clone());
+        }
+    }
+    if let Some(dqs) = props
+        .get_mut("disqualifiers")
+        .and_then(|d| d.get_mut("properties"))
+        .and_then(Value::as_object_mut)
+    {
+        for leaf in dqs.values_mut().filter_map(Value::as_object_mut) {
+            leaf.insert(crate::llm::SPAN_OF.into(), texts.clone());
+        }
+    }
+    out
 }
 
 /// Finds the JSON object in a reply that may wrap it in prose or code fences.
@@ -151,6 +183,22 @@ pub fn parse(text: &str, framework: &Framework, icp: &Icp) -> Result<Extraction,
     Ok(out)
 }
 
+/// Leaves unknown every slot the model was less sure of than `min` (its
+/// probability of writing a value rather than `null`); returns their ids.
+/// With no confidence reported (API models, or `min` = 0) nothing changes.
+pub fn abstain(x: &mut Extracted, min: f64) -> Vec<String> {
+    let confidence = &x.confidence;
+    let mut dropped = Vec::new();
+    x.extraction.slots.retain(|id, _| {
+        let sure = confidence.get(id).is_none_or(|p| f64::from(*p) >= min);
+        if !sure {
+            dropped.push(id.clone());
+        }
+        sure
+    });
+    dropped
+}
+
 /// Runs the extraction call with one repair attempt.
 pub async fn run(
     model: &dyn ChatModel,
@@ -172,6 +220,7 @@ pub async fn run(
     let err = match parse(&first.text, framework, icp) {
         Ok(extraction) => {
             outcome.extraction = extraction;
+            outcome.confidence = first.confidence;
             return Ok(outcome);
         }
         Err(err) => err,
@@ -186,6 +235,7 @@ pub async fn run(
     match parse(&second.text, framework, icp) {
         Ok(extraction) => {
             outcome.extraction = extraction;
+            outcome.confidence = second.confidence;
             outcome.problem = Some(format!("repaired: {err}"));
         }
         Err(err2) => {
@@ -216,6 +266,43 @@ mod tests {
         assert_eq!(
             s["properties"]["traits"]["properties"]["owner"]["type"],
             json!(["boolean", "null"])
+        );
+    }
+
+    #[test]
+    fn string_slots_and_quotes_become_spans_of_the_leads_words() {
+        let (fw, icp) = setup();
+        let base = schema(&fw, &icp);
+        let s = spans_of(&base, &fw, &["we miss calls", "at night"]).schema;
+        let texts = json!(["we miss calls", "at night"]);
+        assert_eq!(s["properties"]["pain"][crate::llm::SPAN_OF], texts);
+        assert_eq!(
+            s["properties"]["disqualifiers"]["properties"]["job_seeker"][crate::llm::SPAN_OF],
+            texts
+        );
+        // A trait is a yes/no, not a span; an API model never sees the keyword.
+        assert!(s["properties"]["traits"]["properties"]["owner"]
+            .get(crate::llm::SPAN_OF)
+            .is_none());
+        let api = spans_of(&base, &fw, &["x"]).without_extensions();
+        assert_eq!(api, base.schema);
+    }
+
+    #[test]
+    fn a_value_the_model_was_unsure_of_is_left_unknown() {
+        let mut x = Extracted::default();
+        x.extraction.slots = BTreeMap::from([
+            ("pain".to_string(), json!("no leads")),
+            ("business".to_string(), json!("roofing")),
+            ("budget".to_string(), json!("$3k")),
+        ]);
+        x.confidence = BTreeMap::from([("pain".to_string(), 0.55), ("business".to_string(), 0.97)]);
+        assert!(abstain(&mut x.clone(), 0.0).is_empty());
+        assert_eq!(abstain(&mut x, 0.8), vec!["pain"]);
+        // Without a reported confidence (an API model) a value stays.
+        assert_eq!(
+            x.extraction.slots.keys().collect::<Vec<_>>(),
+            vec!["budget", "business"]
         );
     }
 

@@ -29,6 +29,7 @@ mod money;
 mod opener;
 mod optout;
 pub mod plan;
+mod plausible;
 mod reasons;
 mod reply;
 mod revenue;

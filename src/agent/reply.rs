@@ -65,10 +65,12 @@ impl Agent {
             None => self.prompts.render("fallback.j2", &ctx)?,
         };
         let lead_text = transcript::pending_text(memory);
+        let lead_said = transcript::lead_said(memory);
         let recent = recent_replies(memory);
         let input = rules::Input {
             plan: &d.plan,
             lead_text: &lead_text,
+            lead_said: &lead_said,
             recent: &recent,
             config_text: &self.config_text,
             fallback: &fallback,

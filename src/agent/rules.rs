@@ -25,6 +25,9 @@ pub(crate) struct Input<'a> {
     pub plan: &'a Plan,
     /// The lead's messages this reply answers.
     pub lead_text: &'a str,
+    /// Everything the lead has written (a reply must not say it back as
+    /// its own, see [`voice::speaks_as_lead`]).
+    pub lead_said: &'a str,
     /// The bot's recent replies, newest last.
     pub recent: &'a [String],
     pub config_text: &'a ConfigText,
@@ -103,7 +106,7 @@ fn cut(text: &str, input: &Input, fired: &mut Vec<String>) -> String {
         .map(super::guard::normalise);
     let mut kept = Vec::new();
     for (i, s) in sentences(text).into_iter().enumerate() {
-        let rule = if voice::speaks_as_lead(s) {
+        let rule = if voice::speaks_as_lead(s, input.lead_said) {
             Some("lead_voice_cut")
         } else if input.config_text.copied_in(s, input.lead_text) || copies::reads_instructions(s) {
             Some("config_copy_cut")

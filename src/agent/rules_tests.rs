@@ -42,6 +42,7 @@ fn run(f: &Fixture, plan: &Plan, text: &str, recent: &[&str], lang: Lang) -> Gua
     let input = Input {
         plan,
         lead_text: "we're a roofing company, about 8 guys",
+        lead_said: "we're a roofing company, about 8 guys",
         recent: &recent,
         config_text: &f.config_text,
         fallback: "Thanks for sharing that! What does your business do?",
@@ -305,6 +306,7 @@ fn a_nurture_never_sends_the_same_stand_in_twice_in_a_row() {
     let input = Input {
         plan: &p,
         lead_text: "ok",
+        lead_said: "ok",
         recent: &recent,
         config_text: &f.config_text,
         fallback,

@@ -35,6 +35,18 @@ pub(super) fn pending_text(memory: &Memory) -> String {
 }
 
 /// Recent context plus the lead's newest (unanswered) messages, as one user message.
+/// Every message the lead has written, one per line: what grounding and
+/// the reply rules compare values and sentences with.
+pub(super) fn lead_said(memory: &Memory) -> String {
+    memory
+        .messages
+        .iter()
+        .filter(|m| m.direction == Direction::In)
+        .map(|m| m.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub(super) fn extraction(memory: &Memory) -> String {
     let first_pending = memory.pending.first().map_or(i64::MAX, |m| m.id);
     let earlier: Vec<&Message> = memory

@@ -4,10 +4,10 @@
 use super::directives::Directives;
 use super::steer::Steering;
 use super::{
-    budget, evidence, extract, grounding, guard, plan, reasons, revenue, score, transcript, Agent,
-    Answer, Result, StageTimes, TokenReport, TurnReport,
+    budget, evidence, extract, grounding, guard, plan, plausible, reasons, revenue, score,
+    transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
 };
-use crate::lead::{Direction, EvidenceKind, Stage};
+use crate::lead::{EvidenceKind, Stage};
 use crate::llm::{tokens, Speed, Usage};
 use crate::store::{
     EvidenceRow, Memory, PlannedStep, ScoreRow, SlotValue, StageChange, TurnCommit, TurnSaved,
@@ -223,28 +223,49 @@ impl Agent {
     /// slot values that are not in the lead's words.
     pub(super) async fn extract(&self, memory: &Memory) -> Result<extract::Extracted> {
         let framework = &self.loaded.framework;
+        // Values must be spans of the lead's messages. Earlier ones count
+        // too: a model that restates a known fact copies it from where the
+        // lead said it, instead of being held to the newest message's words.
+        let read: Vec<&str> = memory
+            .messages
+            .iter()
+            .filter(|m| m.direction == crate::lead::Direction::In)
+            .map(|m| m.text.as_str())
+            .collect();
         let mut extracted = extract::run(
             self.model.as_ref(),
             self.extract_system.as_str().to_owned(),
             transcript::extraction(memory),
-            self.schema.clone(),
+            extract::spans_of(&self.schema, framework, &read),
             framework,
             &self.loaded.config.icp,
         )
         .await?;
-        let lead_text: String = memory
-            .messages
-            .iter()
-            .filter(|m| m.direction == Direction::In)
-            .map(|m| m.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let unsure = extract::abstain(
+            &mut extracted,
+            self.loaded.config.qualification.min_confidence,
+        );
+        let lead_text = transcript::lead_said(memory);
         let slots = &mut extracted.extraction.slots;
-        let mut dropped = budget::settle(framework, slots, &memory.messages, &memory.pending);
+        let mut dropped = unsure;
+        dropped.extend(budget::settle(
+            framework,
+            slots,
+            &memory.messages,
+            &memory.pending,
+        ));
         dropped.extend(grounding::drop_ungrounded(framework, slots, &lead_text));
+        let known = memory
+            .slots
+            .iter()
+            .map(|(id, s)| (id.clone(), s.value.clone()))
+            .collect();
+        dropped.extend(plausible::drop_implausible(
+            framework, slots, &known, &lead_text,
+        ));
         if !dropped.is_empty() {
             tracing::info!(slots = ?dropped, "dropped slot values not found in the lead's words");
-            let note = format!("ungrounded, dropped: {}", dropped.join(", "));
+            let note = format!("unsure or ungrounded, dropped: {}", dropped.join(", "));
             extracted.problem = Some(match extracted.problem.take() {
                 Some(p) => format!("{p}; {note}"),
                 None => note,

@@ -51,14 +51,65 @@ const LEAD_PHRASES: &[&str] = &[
     "sono interessata al vostro",
 ];
 
-/// Whether `sentence` speaks as the lead ("I saw your ad").
-pub(crate) fn speaks_as_lead(sentence: &str) -> bool {
-    LEAD_PHRASES.iter().any(|p| contains_phrase(sentence, p))
+/// Words a speaker uses about themselves, in the languages Setter answers in.
+const FIRST_PERSON: &[&str] = &[
+    "i", "i'm", "im", "my", "we", "we're", "our", "me", "yo", "mi", "nosotros", "nuestro",
+    "nuestra", "tengo", "tenemos", "eu", "meu", "minha", "nós", "nosso", "nossa", "tenho", "temos",
+    "je", "j", "nous", "notre", "mon", "ma", "ich", "wir", "mein", "meine", "unser", "unsere",
+    "habe", "haben", "io", "noi", "mio", "mia", "nostro", "nostra", "ho", "abbiamo",
+];
+
+/// How many words in a row a reply may share with a lead's first-person
+/// statement before it is the lead's statement, not an answer to it.
+const ECHO_WORDS: usize = 4;
+
+/// Whether `sentence` speaks as the lead: a phrase only a lead says ("I saw
+/// your ad"), or a first-person statement of the lead's copied back ("Ich
+/// habe eine kleine Agentur…" answering a lead who wrote exactly that) — the
+/// small model continuing the chat as the lead, in any language.
+pub(crate) fn speaks_as_lead(sentence: &str, lead_said: &str) -> bool {
+    LEAD_PHRASES.iter().any(|p| contains_phrase(sentence, p)) || echoes(sentence, lead_said)
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `sentence` holds [`ECHO_WORDS`] words in a row of `lead_said`
+/// with a first-person word among them.
+fn echoes(sentence: &str, lead_said: &str) -> bool {
+    let (said, ours) = (words(lead_said), words(sentence));
+    ours.windows(ECHO_WORDS).any(|w| {
+        w.iter().any(|x| FIRST_PERSON.contains(&x.as_str()))
+            && said.windows(ECHO_WORDS).any(|l| l == w)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::speaks_as_lead;
+
+    #[test]
+    fn a_first_person_statement_of_the_lead_copied_back_is_the_lead_s_voice() {
+        let said = "Hallo, ich habe eine kleine Agentur in Berlin.\nWir bekommen viele Anfragen";
+        assert!(speaks_as_lead(
+            "Ja, ich verstehe. Ich habe eine kleine Agentur in Berlin und möchte mehr.",
+            said
+        ));
+        // Echoing the lead's words in the second person is an answer.
+        assert!(!speaks_as_lead(
+            "Sie haben eine kleine Agentur in Berlin, verstehe.",
+            said
+        ));
+        assert!(!speaks_as_lead(
+            "Wie viele Anfragen bekommen Sie pro Woche?",
+            said
+        ));
+    }
 
     #[test]
     fn the_lead_s_lines_are_recognised_in_six_languages() {
@@ -71,14 +122,14 @@ mod tests {
             "Hallo, ich habe Ihre Anzeige gesehen.",
             "Ciao, ho visto il vostro annuncio.",
         ] {
-            assert!(speaks_as_lead(s), "{s}");
+            assert!(speaks_as_lead(s, ""), "{s}");
         }
         for s in [
             "Thanks for reaching out about the program!",
             "Glad our ad caught your eye.",
             "What made you reach out today?",
         ] {
-            assert!(!speaks_as_lead(s), "{s}");
+            assert!(!speaks_as_lead(s, ""), "{s}");
         }
     }
 }

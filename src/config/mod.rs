@@ -164,6 +164,12 @@ pub struct Qualification {
     pub max_questions: u32,
     #[serde(default = "five")]
     pub budget_not_before_message: u32,
+    /// A slot value the embedded model was less sure of than this (its
+    /// probability of writing a value rather than `null`) is left unknown:
+    /// an unknown slot gets asked about, an invented one skips the question
+    /// and misleads the closer. 0 keeps everything.
+    #[serde(default = "default_min_confidence")]
+    pub min_confidence: f64,
     /// Only with `framework = "custom"`.
     #[serde(default)]
     pub slots: Vec<Slot>,
@@ -171,6 +177,9 @@ pub struct Qualification {
 
 fn default_framework() -> String {
     "pif".into()
+}
+fn default_min_confidence() -> f64 {
+    0.5
 }
 pub(crate) fn three() -> u32 {
     3
@@ -186,6 +195,7 @@ impl Default for Qualification {
             min_questions: 3,
             max_questions: 5,
             budget_not_before_message: 5,
+            min_confidence: default_min_confidence(),
             slots: Vec::new(),
         }
     }
@@ -318,6 +328,12 @@ impl Config {
             v.error(
                 "qualification.budget_not_before_message",
                 "must be at least 1 (the first lead message)",
+            );
+        }
+        if !(0.0..=1.0).contains(&q.min_confidence) {
+            v.error(
+                "qualification.min_confidence",
+                "must be between 0 and 1 (a probability; 0 keeps every value)",
             );
         }
         match Framework::resolve(&q.framework, &q.slots) {

@@ -85,6 +85,32 @@ pub struct JsonSchema {
     pub schema: serde_json::Value,
 }
 
+/// Schema keyword on a string leaf: an array of texts the value must be a
+/// span of (whole words, copied). The embedded model enforces it while
+/// decoding, so it cannot invent a value; an API model is sent the schema
+/// without it (see [`JsonSchema::without_extensions`]) and the agent checks
+/// the value against the lead's words afterwards.
+pub const SPAN_OF: &str = "x-span-of";
+
+impl JsonSchema {
+    /// The schema without Setter's own keywords (`x-…`), which strict
+    /// structured-output APIs reject.
+    pub fn without_extensions(&self) -> serde_json::Value {
+        fn strip(v: &serde_json::Value) -> serde_json::Value {
+            match v {
+                serde_json::Value::Object(map) => map
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with("x-"))
+                    .map(|(k, v)| (k.clone(), strip(v)))
+                    .collect(),
+                serde_json::Value::Array(items) => items.iter().map(strip).collect(),
+                other => other.clone(),
+            }
+        }
+        strip(&self.schema)
+    }
+}
+
 /// One call to a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatRequest {
@@ -121,6 +147,13 @@ pub struct ChatResponse {
     pub usage: Usage,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed: Option<Speed>,
+    /// For a structured answer, per leaf that could be a string or `null`
+    /// (`pain`, `disqualifiers.job_seeker`): the probability the model gave
+    /// to writing a value. The agent abstains below a threshold. Only the
+    /// embedded model reports it; recorded in cassettes, so thresholds can
+    /// be tuned on a replay.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub confidence: std::collections::BTreeMap<String, f32>,
 }
 
 /// Who answers: used in error messages, cassette keys and cost reports.

@@ -92,6 +92,7 @@ impl OpenAiModel {
             text,
             usage,
             speed: None,
+            confidence: Default::default(),
         })
     }
 
@@ -120,7 +121,7 @@ impl OpenAiModel {
                 json_schema: ResponseFormatJsonSchema {
                     description: None,
                     name: schema.name.clone(),
-                    schema: schema.schema.clone(),
+                    schema: schema.without_extensions(),
                     strict: Some(true),
                 },
             });

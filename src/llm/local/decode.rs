@@ -25,9 +25,20 @@ pub(super) enum Plan {
 pub(super) enum Step {
     /// Literal JSON text (braces, keys, commas).
     Text(String),
-    /// A value the model writes, constrained by this GBNF grammar.
-    Value(String),
+    /// A value the model writes, constrained by a GBNF grammar; `path` names
+    /// it (`pain`, `disqualifiers.job_seeker`) in the answer's confidences;
+    /// `span`: the value must be a span of given texts (see [`super::span`]).
+    Value {
+        path: String,
+        gbnf: String,
+        span: bool,
+    },
 }
+
+/// A span leaf whose first tokens (the opening quote and the first word or
+/// two) were not the model's own choice reports confidence 0: the model
+/// wanted to write something that is not in the lead's words.
+const FORCED_WITHIN: usize = 3;
 
 /// Most tokens one leaf value may take before it is cut short.
 pub(super) const LEAF_MAX_TOKENS: usize = 48;
@@ -38,6 +49,7 @@ pub(super) const LEAF_MAX_TOKENS: usize = 48;
 /// a leaf may start with a space, so the model tokenizes ` "value"` naturally.
 pub(super) fn skeleton(
     schema: &serde_json::Value,
+    path: &str,
     indent: usize,
     steps: &mut Vec<Step>,
 ) -> std::result::Result<(), String> {
@@ -49,17 +61,26 @@ pub(super) fn skeleton(
         {
             steps.push(Step::Text(if indent == 0 { "{" } else { " {" }.into()));
             let pad = " ".repeat(indent + 2);
-            for (i, (key, sub)) in props.iter().enumerate() {
-                let key = serde_json::to_string(key).map_err(|e| e.to_string())?;
+            for (i, (name, sub)) in props.iter().enumerate() {
+                let key = serde_json::to_string(name).map_err(|e| e.to_string())?;
                 let sep = if i == 0 { "" } else { "," };
                 steps.push(Step::Text(format!("{sep}\n{pad}{key}:")));
-                skeleton(sub, indent + 2, steps)?;
+                let path = match path {
+                    "" => name.clone(),
+                    parent => format!("{parent}.{name}"),
+                };
+                skeleton(sub, &path, indent + 2, steps)?;
             }
             steps.push(Step::Text(format!("\n{}}}", " ".repeat(indent))));
         }
         _ => {
-            let grammar = llama_cpp_2::json_schema_to_grammar(&schema.to_string())
-                .map_err(|e| format!("JSON schema to grammar: {e}"))?;
+            let sources = span_sources(schema);
+            let span = sources.is_some();
+            let grammar = match sources {
+                Some(texts) => super::span::grammar(&texts),
+                None => llama_cpp_2::json_schema_to_grammar(&schema.to_string())
+                    .map_err(|e| format!("JSON schema to grammar: {e}"))?,
+            };
             // Rename the generated root and allow one leading space.
             let mut renamed = String::new();
             for line in grammar.lines() {
@@ -72,10 +93,25 @@ pub(super) fn skeleton(
             // A trailing `,` or newline is accepted (and removed again): the model
             // likes tokens such as `",` that close a value and go on.
             renamed.push_str("root ::= \" \"? leaf-value \",\"? \"\\n\"?\n");
-            steps.push(Step::Value(renamed));
+            steps.push(Step::Value {
+                path: path.to_string(),
+                gbnf: renamed,
+                span,
+            });
         }
     }
     Ok(())
+}
+
+/// The texts a string leaf must be a span of (see [`crate::llm::SPAN_OF`]).
+pub(super) fn span_sources(schema: &serde_json::Value) -> Option<Vec<String>> {
+    let texts = schema.get(crate::llm::SPAN_OF)?.as_array()?;
+    Some(
+        texts
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .collect(),
+    )
 }
 
 /// Decodes `tokens` after what the slot holds; logits are kept for the last one.
@@ -113,6 +149,8 @@ pub(super) fn allows(grammar: &mut LlamaSampler, token: LlamaToken) -> bool {
 /// each leaf under that leaf's grammar. A leaf ends as soon as the model wants
 /// a token its grammar rejects and the grammar may end there (e.g. `,` after
 /// a closed string). The result is always valid JSON for the schema.
+/// Returns the text, tokens produced, grammar fallbacks and, per leaf that
+/// could be a string or `null`, how sure the model was that it is a string.
 pub(super) fn fill_skeleton(
     model: &LlamaModel,
     slot: &mut Slot,
@@ -120,7 +158,7 @@ pub(super) fn fill_skeleton(
     steps: &[Step],
     mut idx: i32,
     max_new: usize,
-) -> std::result::Result<(String, usize, usize), String> {
+) -> std::result::Result<(String, usize, usize, Confidence), String> {
     let vocab = model.vocab();
     let eos = vocab.eos();
     let mut out = String::new();
@@ -129,6 +167,7 @@ pub(super) fn fill_skeleton(
     let mut tail = String::new();
     let mut produced = 0usize;
     let mut fallbacks = 0usize;
+    let mut confidence = Confidence::new();
     for step in steps {
         match step {
             Step::Text(text) => {
@@ -138,7 +177,7 @@ pub(super) fn fill_skeleton(
                 pending.push_str(rest);
                 tail.clear();
             }
-            Step::Value(gbnf) => {
+            Step::Value { path, gbnf, span } => {
                 if !pending.is_empty() {
                     let tokens = vocab.tokenize(pending.as_bytes(), false, false);
                     idx = feed(slot, batch, &tokens)?;
@@ -149,11 +188,18 @@ pub(super) fn fill_skeleton(
                     .map_err(|e| format!("grammar: {e}"))?;
                 let mut value: Vec<u8> = Vec::new();
                 let mut n = 0usize;
+                // The grammar overruled the model's own choice at the start.
+                let mut forced = false;
                 let complete = loop {
                     if n >= LEAF_MAX_TOKENS || produced >= max_new {
                         break allows(&mut grammar, eos);
                     }
                     let logits = slot.ctx.get_logits_ith(idx);
+                    if n == 0 {
+                        if let Some(p) = string_probability(model, &mut grammar, logits) {
+                            confidence.insert(path.clone(), p);
+                        }
+                    }
                     let best = argmax(logits);
                     let token = if !vocab.is_eog(best) && allows(&mut grammar, best) {
                         best
@@ -161,6 +207,7 @@ pub(super) fn fill_skeleton(
                         break true;
                     } else {
                         fallbacks += 1;
+                        forced |= n < FORCED_WITHIN;
                         match best_allowed(&mut grammar, top_candidates(logits)) {
                             Some(t) => t,
                             None => {
@@ -179,6 +226,11 @@ pub(super) fn fill_skeleton(
                     idx = feed(slot, batch, &[token])?;
                 };
                 let mut written = String::from_utf8_lossy(&value).into_owned();
+                if *span && forced && written.trim_start().starts_with('"') {
+                    // The model meant words the lead did not write; the span
+                    // it was held to is not its answer.
+                    confidence.insert(path.clone(), 0.0);
+                }
                 if complete {
                     let trimmed = written.trim_end_matches([',', '\n']).len();
                     tail = written.split_off(trimmed);
@@ -209,7 +261,41 @@ pub(super) fn fill_skeleton(
             }
         }
     }
-    Ok((out, produced, fallbacks))
+    Ok((out, produced, fallbacks, confidence))
+}
+
+/// Per leaf path, the probability the model gave to writing a string rather
+/// than `null` (see [`crate::llm::ChatResponse::confidence`]).
+pub(super) type Confidence = std::collections::BTreeMap<String, f32>;
+
+/// Among the likeliest first tokens the leaf's grammar allows, the share of
+/// probability on those that open a string (`"`, ` "`) against those that
+/// start `null`. `None` unless both kinds are among them: a leaf that can only
+/// be one of the two says nothing about the model's certainty.
+fn string_probability(
+    model: &LlamaModel,
+    grammar: &mut LlamaSampler,
+    logits: &[f32],
+) -> Option<f32> {
+    let mut array = LlamaTokenDataArray::new(top_candidates(logits), false);
+    array.apply_sampler(grammar);
+    let allowed: Vec<&LlamaTokenData> = array
+        .data
+        .iter()
+        .filter(|t| t.logit().is_finite())
+        .collect();
+    let top = allowed.iter().map(|t| t.logit()).fold(f32::MIN, f32::max);
+    let (mut string, mut null) = (0f32, 0f32);
+    for t in allowed {
+        let piece = model.vocab().token_to_piece(t.id(), false, None);
+        let weight = (t.logit() - top).exp();
+        match piece.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'"') => string += weight,
+            Some(b'n') => null += weight,
+            _ => {}
+        }
+    }
+    (string > 0.0 && null > 0.0).then(|| string / (string + null))
 }
 
 pub(super) fn rate(tokens: usize, secs: f64) -> f64 {

@@ -21,18 +21,19 @@
 //! grammar first, then the top 64, and the whole vocabulary only as a last resort.
 
 mod decode;
+mod plans;
+mod span;
 mod warm;
 
 use super::stop::Stop;
 use super::{ChatModel, ChatRequest, ChatResponse, Error, ModelInfo, Result, Role, Speed, Usage};
-use decode::{fill_skeleton, rate, skeleton, Plan, Sampling, Step};
+use decode::{fill_skeleton, rate, Plan, Step};
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -337,45 +338,6 @@ impl Engine {
         }
     }
 
-    fn grammar_for(&mut self, schema: &serde_json::Value) -> std::result::Result<String, String> {
-        let key = schema.to_string();
-        if let Some(g) = self.grammars.get(&key) {
-            return Ok(g.clone());
-        }
-        let grammar = llama_cpp_2::json_schema_to_grammar(&key)
-            .map_err(|e| format!("JSON schema to grammar: {e}"))?;
-        tracing::trace!(%grammar, "grammar for schema");
-        self.grammars.insert(key, grammar.clone());
-        Ok(grammar)
-    }
-
-    fn skeleton_for(
-        &mut self,
-        schema: &serde_json::Value,
-    ) -> std::result::Result<Option<Vec<Step>>, String> {
-        let key = schema.to_string();
-        if let Some(steps) = self.skeletons.get(&key) {
-            return Ok(steps.clone());
-        }
-        let steps = if key.contains("\"$ref\"") {
-            None
-        } else {
-            let mut steps = Vec::new();
-            skeleton(schema, 0, &mut steps)?;
-            // Merge adjacent literal text.
-            let mut merged: Vec<Step> = Vec::new();
-            for step in steps {
-                match (merged.last_mut(), step) {
-                    (Some(Step::Text(prev)), Step::Text(t)) => prev.push_str(&t),
-                    (_, step) => merged.push(step),
-                }
-            }
-            Some(merged).filter(|m| m.iter().any(|s| matches!(s, Step::Value(_))))
-        };
-        self.skeletons.insert(key, steps.clone());
-        Ok(steps)
-    }
-
     fn chat(
         &mut self,
         request: &ChatRequest,
@@ -440,32 +402,7 @@ impl Engine {
         }
         let max_new = (request.max_tokens as usize).min(room);
 
-        let mut plan = match &request.schema {
-            Some(schema) => match self.skeleton_for(&schema.schema)? {
-                Some(steps) => Plan::Skeleton(steps),
-                None => {
-                    let gbnf = self.grammar_for(&schema.schema)?;
-                    Plan::Sample(Sampling::Grammar(
-                        LlamaSampler::grammar(model, &gbnf, "root")
-                            .map_err(|e| format!("grammar: {e}"))?,
-                        0,
-                    ))
-                }
-            },
-            None if request.temperature <= 0.0 => Plan::Sample(Sampling::Greedy),
-            None => {
-                self.seed = self
-                    .seed
-                    .wrapping_mul(1_664_525)
-                    .wrapping_add(1_013_904_223);
-                Plan::Sample(Sampling::Chain(LlamaSampler::chain_simple([
-                    LlamaSampler::top_k(40),
-                    LlamaSampler::top_p(0.95, 1),
-                    LlamaSampler::temp(request.temperature),
-                    LlamaSampler::dist(self.seed),
-                ])))
-            }
-        };
+        let mut plan = self.plan_for(request)?;
 
         let reuse = self.prefix_reuse;
         let slot = &mut self.slots[slot_index];
@@ -479,12 +416,14 @@ impl Engine {
 
         // Generation.
         let gen_started = Instant::now();
-        let (text, generated, fallbacks) = match &mut plan {
+        let (text, generated, fallbacks, confidence) = match &mut plan {
             Plan::Skeleton(steps) => {
                 fill_skeleton(model, slot, &mut batch, steps, last_logits, max_new)?
             }
             Plan::Sample(sampler) => {
-                decode::sample_text(model, slot, &mut batch, sampler, last_logits, max_new)?
+                let (text, generated, fallbacks) =
+                    decode::sample_text(model, slot, &mut batch, sampler, last_logits, max_new)?;
+                (text, generated, fallbacks, Default::default())
             }
         };
         let gen_secs = gen_started.elapsed().as_secs_f64();
@@ -511,6 +450,7 @@ impl Engine {
                 prompt_tokens_per_s: rate(evaluated, prompt_secs),
                 gen_tokens_per_s: rate(generated, gen_secs),
             }),
+            confidence,
         })
     }
 }

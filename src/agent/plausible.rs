@@ -1,0 +1,403 @@
+//! A value must fit its slot. Span decoding guarantees the lead wrote the
+//! words; it does not stop a small model from putting them in the wrong
+//! field — the same phrase as pain, outcome and timeline, a business
+//! description as "pain", "can we set up a call?" as the desired outcome,
+//! "instagram" as a timeline. These checks are about the *kind* of words a
+//! role holds, in the languages Setter answers in, not about any one case.
+
+use crate::config::{Framework, SlotRole};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Stems of words that place something in time (en/es/pt/de/fr/it). A word
+/// is a time word when it starts with a stem of 4+ letters or equals a
+/// shorter one.
+const TIME_STEMS: &[&str] = &[
+    // en
+    "today",
+    "tomorrow",
+    "tonight",
+    "yesterday",
+    "now",
+    "asap",
+    "soon",
+    "later",
+    "week",
+    "month",
+    "year",
+    "day",
+    "days",
+    "quarter",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "morning",
+    "evening",
+    "night",
+    "spring",
+    "summer",
+    "autumn",
+    "fall",
+    "winter",
+    "season",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "immediately",
+    "right away",
+    "next",
+    "end of",
+    "eoy",
+    "christmas",
+    "holiday",
+    "hour",
+    "hours",
+    // es
+    "hoy",
+    "mañana",
+    "ayer",
+    "ahora",
+    "pronto",
+    "luego",
+    "tarde",
+    "semana",
+    "mes",
+    "meses",
+    "año",
+    "próxim",
+    "proxim",
+    "lunes",
+    "martes",
+    "miércoles",
+    "jueves",
+    "viernes",
+    "sábado",
+    "domingo",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+    "primavera",
+    "verano",
+    "otoño",
+    "invierno",
+    // pt
+    "hoje",
+    "amanhã",
+    "agora",
+    "logo",
+    "depois",
+    "mês",
+    "ano",
+    "anos",
+    "segunda",
+    "terça",
+    "quarta",
+    "quinta",
+    "sexta",
+    "janeiro",
+    "fevereiro",
+    "março",
+    "maio",
+    "junho",
+    "julho",
+    "setembro",
+    "outubro",
+    "novembro",
+    "dezembro",
+    // de
+    "heute",
+    "morgen",
+    "gestern",
+    "jetzt",
+    "sofort",
+    "bald",
+    "später",
+    "woche",
+    "monat",
+    "jahr",
+    "nächst",
+    "montag",
+    "dienstag",
+    "mittwoch",
+    "donnerstag",
+    "freitag",
+    "samstag",
+    "sonntag",
+    "januar",
+    "februar",
+    "märz",
+    "juni",
+    "juli",
+    "oktober",
+    "dezember",
+    "quartal",
+    "frühling",
+    // fr
+    "aujourd",
+    "demain",
+    "hier",
+    "maintenant",
+    "bientôt",
+    "tard",
+    "semaine",
+    "mois",
+    "année",
+    "prochain",
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
+    "dimanche",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+    "printemps",
+    "été",
+    "automne",
+    "hiver",
+    // it
+    "oggi",
+    "domani",
+    "adesso",
+    "ora",
+    "presto",
+    "dopo",
+    "settiman",
+    "mese",
+    "anno",
+    "prossim",
+    "lunedì",
+    "martedì",
+    "mercoledì",
+    "giovedì",
+    "venerdì",
+    "sabato",
+    "gennaio",
+    "febbraio",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "settembre",
+    "ottobre",
+    "dicembre",
+    "estate",
+];
+
+/// Words that turn a following time word into a rate ("30 a week", "per
+/// month", "al mes", "pro Woche"): volume or money, not when.
+const RATE_WORDS: &[&str] = &[
+    "a", "per", "every", "each", "an", "al", "por", "cada", "pro", "je", "par", "chaque", "ao",
+    "todo", "toda", "ogni", "alla",
+];
+
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn is_time_word(word: &str) -> bool {
+    TIME_STEMS.iter().any(|stem| {
+        let n = stem.chars().count();
+        word == *stem || (n >= 4 && word.starts_with(stem))
+    })
+}
+
+/// Whether `value` says when: a time word that is not a rate, or a clock
+/// time or date written with digits ("5pm", "3/15").
+pub(crate) fn says_when(value: &str) -> bool {
+    let w = words(value);
+    let timed = w.iter().enumerate().any(|(i, word)| {
+        let rate = i > 0 && RATE_WORDS.contains(&w[i - 1].as_str());
+        is_time_word(word) && !rate
+    });
+    let clock = w.iter().any(|t| {
+        t.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && (t.ends_with("am") || t.ends_with("pm") || t.ends_with('h'))
+    });
+    timed || clock || value.contains('/')
+}
+
+/// Whether the lead wrote `value` inside a question ("can we set up a
+/// call?"): a request, not a pain or a result they want.
+fn asked(value: &str, lead_said: &str) -> bool {
+    let (hay, needle) = (lead_said.to_lowercase(), value.to_lowercase());
+    let Some(at) = hay.find(needle.trim()) else {
+        return false;
+    };
+    let after = &hay[at + needle.trim().len()..];
+    after
+        .chars()
+        .find(|c| matches!(c, '.' | '!' | '?' | '\n'))
+        .is_some_and(|c| c == '?')
+}
+
+/// Whether one value holds the other (normalised words).
+fn overlaps(a: &str, b: &str) -> bool {
+    let (a, b) = (words(a).join(" "), words(b).join(" "));
+    !a.is_empty() && !b.is_empty() && (a.contains(&b) || b.contains(&a))
+}
+
+/// Removes values that do not fit their slot's role; returns the removed
+/// slot ids. `known` are values from earlier turns, which keep their words.
+pub(crate) fn drop_implausible(
+    framework: &Framework,
+    slots: &mut BTreeMap<String, Value>,
+    known: &BTreeMap<String, Value>,
+    lead_said: &str,
+) -> Vec<String> {
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let mut dropped = Vec::new();
+    for (i, slot) in framework.slots.iter().enumerate() {
+        let Some(value) = slots.get(&slot.id).and_then(text) else {
+            continue;
+        };
+        let misplaced = match slot.role {
+            SlotRole::Timing => !says_when(&value),
+            SlotRole::Pain | SlotRole::Outcome => asked(&value, lead_said),
+            _ => false,
+        };
+        // The same words already stand for another slot, before or now (a
+        // field whose role claims them first wins).
+        let taken = framework.slots.iter().enumerate().any(|(j, o)| {
+            let earlier = known
+                .get(&o.id)
+                .and_then(text)
+                .filter(|_| !slots.contains_key(&o.id));
+            let now = slots.get(&o.id).and_then(text);
+            let first = (rank(o.role), j) < (rank(slot.role), i);
+            j != i
+                && (earlier.is_some_and(|e| overlaps(&e, &value))
+                    || (first && now.is_some_and(|n| overlaps(&n, &value))))
+        });
+        if misplaced || taken {
+            slots.remove(&slot.id);
+            dropped.push(slot.id.clone());
+        }
+    }
+    dropped
+}
+
+/// Which role a phrase most plausibly belongs to when two fields hold it:
+/// what the business is, money and time are concrete; a pain is more often
+/// mislabelled as an outcome than the other way round.
+fn rank(role: SlotRole) -> u8 {
+    match role {
+        SlotRole::Fit => 0,
+        SlotRole::Budget => 1,
+        SlotRole::Timing => 2,
+        SlotRole::Authority => 3,
+        SlotRole::Pain => 4,
+        SlotRole::Outcome => 5,
+        SlotRole::Other => 6,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_timeline_says_when_in_six_languages() {
+        for v in [
+            "in 2 weeks",
+            "Monday morning",
+            "yesterday",
+            "asap",
+            "este mês",
+            "más tarde",
+            "nächste Woche",
+            "le mois prochain",
+            "entro domani",
+            "by 5pm",
+        ] {
+            assert!(says_when(v), "{v}");
+        }
+        for v in [
+            "instagram",
+            "fill my calendar with discovery calls",
+            "10-15 a week",
+            "$3k per month",
+        ] {
+            assert!(!says_when(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn a_question_is_not_a_pain_and_one_phrase_fills_one_slot() {
+        let fw = Framework::resolve("pif", &[]).unwrap();
+        let said = "we're a small video production company. can we set up a call?";
+        let mut slots = BTreeMap::from([
+            (
+                "business".to_string(),
+                json!("small video production company"),
+            ),
+            (
+                "pain".to_string(),
+                json!("we're a small video production company"),
+            ),
+            ("desired_outcome".to_string(), json!("set up a call")),
+            ("timeline".to_string(), json!("video production")),
+        ]);
+        let mut dropped = drop_implausible(&fw, &mut slots, &BTreeMap::new(), said);
+        dropped.sort();
+        assert_eq!(dropped, vec!["desired_outcome", "pain", "timeline"]);
+        assert_eq!(slots.keys().collect::<Vec<_>>(), vec!["business"]);
+        // A pain outranks an outcome; a known value keeps its words.
+        let mut slots = BTreeMap::from([
+            ("pain".to_string(), json!("intake team is slow")),
+            ("desired_outcome".to_string(), json!("intake team is slow")),
+        ]);
+        let known = BTreeMap::new();
+        assert_eq!(
+            drop_implausible(&fw, &mut slots, &known, "our intake team is slow"),
+            vec!["desired_outcome"]
+        );
+        let known = BTreeMap::from([("business".to_string(), json!("law firm"))]);
+        let mut slots = BTreeMap::from([("pain".to_string(), json!("law firm"))]);
+        assert_eq!(
+            drop_implausible(&fw, &mut slots, &known, "a law firm"),
+            vec!["pain"]
+        );
+    }
+}
