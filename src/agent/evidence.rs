@@ -5,7 +5,7 @@
 //! disqualify a lead nor make a greeting look like a fit.
 
 use super::{extract, filler, signals};
-use crate::config::Icp;
+use crate::config::{Framework, Icp, SlotRole};
 use crate::lead::EvidenceKind;
 use crate::store::{EvidenceRow, Message};
 
@@ -14,6 +14,7 @@ use crate::store::{EvidenceRow, Message};
 /// the message it rests on: the one holding the keyword or the model's quote.
 pub(super) fn collect(
     icp: &Icp,
+    framework: &Framework,
     pending: &[Message],
     x: &extract::Extraction,
     known: &[EvidenceRow],
@@ -50,10 +51,15 @@ pub(super) fn collect(
             }
         }
     }
+    let unspecific = unspecific_quotes(framework, x);
     for d in &icp.disqualifiers {
         if let Some((m, k)) = keyword(&d.keywords) {
             out.push(row(m, EvidenceKind::Disqualifier, &d.id, true, k));
         } else if let Some(quote) = x.disqualifiers.get(&d.id) {
+            if unspecific.contains(&d.id) {
+                tracing::info!(disqualifier = %d.id, "model quote shows no disqualifier in particular; ignored");
+                continue;
+            }
             match quoted_in(pending, quote, true) {
                 Some(m) => out.push(row(m, EvidenceKind::Disqualifier, &d.id, true, quote)),
                 None => {
@@ -68,6 +74,32 @@ pub(super) fn collect(
         }
     }
     out
+}
+
+/// Disqualifiers whose model quote shows nothing in particular: a greeting,
+/// the same words quoted for another disqualifier too (a small model fills
+/// every field with the lead's self-introduction), or words the model also
+/// gave as the lead's pain or goal (what someone wants is not what rules
+/// them out). A disqualifier stated plainly is quoted for itself alone.
+fn unspecific_quotes(framework: &Framework, x: &extract::Extraction) -> Vec<String> {
+    let same = |a: &str, b: &str| signals::contains_phrase(a, b) || signals::contains_phrase(b, a);
+    let wants: Vec<&str> = framework
+        .slots
+        .iter()
+        .filter(|s| matches!(s.role, SlotRole::Pain | SlotRole::Outcome))
+        .filter_map(|s| x.slots.get(&s.id).and_then(|v| v.as_str()))
+        .collect();
+    x.disqualifiers
+        .iter()
+        .filter(|(id, quote)| {
+            let shared = x
+                .disqualifiers
+                .iter()
+                .any(|(other, q)| other != *id && same(q, quote));
+            !filler::says_something(quote) || shared || wants.iter().any(|w| same(w, quote))
+        })
+        .map(|(id, _)| id.clone())
+        .collect()
 }
 
 /// The first message (oldest first) with one of `keywords`, and the keyword.

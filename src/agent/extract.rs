@@ -52,18 +52,15 @@ fn object(properties: Map<String, Value>) -> Value {
     json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
 
-/// The JSON schema for a framework and ICP (strict: every key required, nullable).
+/// The JSON schema for a framework and ICP (strict: every key required,
+/// nullable). Traits are not asked for: a small model answers "true" for
+/// every one (docs/local-models.md), so traits come from keywords, the
+/// stated revenue and quotes checked in code — asking cost a leaf each.
 pub fn schema(framework: &Framework, icp: &Icp) -> JsonSchema {
     let mut props = Map::new();
     for s in &framework.slots {
         props.insert(s.id.clone(), nullable(s.kind, &s.values));
     }
-    let traits = icp
-        .traits
-        .iter()
-        .map(|t| (t.id.clone(), json!({"type": ["boolean", "null"]})))
-        .collect();
-    props.insert("traits".into(), object(traits));
     let dqs = icp
         .disqualifiers
         .iter()
@@ -199,6 +196,9 @@ pub fn abstain(x: &mut Extracted, min: f64) -> Vec<String> {
     dropped
 }
 
+/// Most tokens an extraction answer may take.
+pub const MAX_TOKENS: u32 = 400;
+
 /// Runs the extraction call with one repair attempt.
 pub async fn run(
     model: &dyn ChatModel,
@@ -212,7 +212,7 @@ pub async fn run(
         messages: vec![ChatMessage::system(system), ChatMessage::user(transcript)],
         schema: Some(schema),
         temperature: 0.0,
-        max_tokens: 400,
+        max_tokens: MAX_TOKENS,
     };
     let mut outcome = Extracted::default();
     let first = model.chat(&request).await?;
@@ -261,12 +261,9 @@ mod tests {
         let (fw, icp) = setup();
         let s = schema(&fw, &icp).schema;
         assert_eq!(s["additionalProperties"], json!(false));
-        assert_eq!(s["required"].as_array().unwrap().len(), fw.slots.len() + 2);
+        assert_eq!(s["required"].as_array().unwrap().len(), fw.slots.len() + 1);
         assert_eq!(s["properties"]["pain"]["type"], json!(["string", "null"]));
-        assert_eq!(
-            s["properties"]["traits"]["properties"]["owner"]["type"],
-            json!(["boolean", "null"])
-        );
+        assert!(s["properties"].get("traits").is_none());
     }
 
     #[test]
@@ -280,10 +277,7 @@ mod tests {
             s["properties"]["disqualifiers"]["properties"]["job_seeker"][crate::llm::SPAN_OF],
             texts
         );
-        // A trait is a yes/no, not a span; an API model never sees the keyword.
-        assert!(s["properties"]["traits"]["properties"]["owner"]
-            .get(crate::llm::SPAN_OF)
-            .is_none());
+        // A number is not a span; an API model never sees the keyword.
         let api = spans_of(&base, &fw, &["x"]).without_extensions();
         assert_eq!(api, base.schema);
     }

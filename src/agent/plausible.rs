@@ -257,18 +257,32 @@ pub(crate) fn says_when(value: &str) -> bool {
     timed || clock || value.contains('/')
 }
 
+/// Words that open a question when a DM leaves out the "?" ("how much do
+/// you charge"), in the languages Setter answers in.
+/// ("when", "was", "come" also open statements, so they are not here.)
+const QUESTION_WORDS: &[&str] = &[
+    "how", "what", "what's", "where", "why", "who", "which", "can", "could", "do", "does", "is",
+    "are", "will", "would", "cuánto", "cuanto", "cómo", "qué", "cuándo", "dónde", "puedo",
+    "puedes", "quanto", "onde", "posso", "combien", "comment", "où", "pouvez", "est-ce", "wie",
+    "wann", "wo", "warum", "kann", "können", "kostet", "cosa", "quale", "dove", "perché", "potete",
+];
+
 /// Whether the lead wrote `value` inside a question ("can we set up a
-/// call?"): a request, not a pain or a result they want.
+/// call?", "how much do you charge"): a request, not a pain or a result
+/// they want.
 fn asked(value: &str, lead_said: &str) -> bool {
-    let (hay, needle) = (lead_said.to_lowercase(), value.to_lowercase());
-    let Some(at) = hay.find(needle.trim()) else {
+    let (hay, needle) = (lead_said.to_lowercase(), value.trim().to_lowercase());
+    let Some(at) = hay.find(&needle) else {
         return false;
     };
-    let after = &hay[at + needle.trim().len()..];
-    after
-        .chars()
-        .find(|c| matches!(c, '.' | '!' | '?' | '\n'))
-        .is_some_and(|c| c == '?')
+    let is_end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
+    let start = hay[..at].rfind(is_end).map_or(0, |i| i + 1);
+    let end = hay[at + needle.len()..]
+        .find(is_end)
+        .map(|i| at + needle.len() + i);
+    let ends_with_mark = end.is_some_and(|i| hay[i..].starts_with('?'));
+    let first = words(&hay[start..]).into_iter().next().unwrap_or_default();
+    ends_with_mark || QUESTION_WORDS.contains(&first.as_str())
 }
 
 /// Whether one value holds the other (normalised words).
@@ -366,7 +380,8 @@ mod tests {
     #[test]
     fn a_question_is_not_a_pain_and_one_phrase_fills_one_slot() {
         let fw = Framework::resolve("pif", &[]).unwrap();
-        let said = "we're a small video production company. can we set up a call?";
+        let said =
+            "we're a small video production company. can we set up a call?\nHow much do you charge";
         let mut slots = BTreeMap::from([
             (
                 "business".to_string(),
@@ -383,6 +398,9 @@ mod tests {
         dropped.sort();
         assert_eq!(dropped, vec!["desired_outcome", "pain", "timeline"]);
         assert_eq!(slots.keys().collect::<Vec<_>>(), vec!["business"]);
+        // A DM's question often has no "?".
+        assert!(asked("how much do you charge", said));
+        assert!(!asked("small video production company", said));
         // A pain outranks an outcome; a known value keeps its words.
         let mut slots = BTreeMap::from([
             ("pain".to_string(), json!("intake team is slow")),

@@ -279,7 +279,8 @@ impl Agent {
         let config = &self.loaded.config;
         let framework = &self.loaded.framework;
         let newest = memory.pending.last().expect("a turn has pending messages");
-        let mut new_evidence = evidence::collect(&config.icp, &memory.pending, x, &memory.evidence);
+        let mut new_evidence =
+            evidence::collect(&config.icp, framework, &memory.pending, x, &memory.evidence);
         let (msgs, pending) = (&memory.messages, &memory.pending);
         new_evidence.extend(revenue::evidence(&config.icp, msgs, pending, &new_evidence));
         let mut slots = memory.slots.clone();
