@@ -285,6 +285,21 @@ fn asked(value: &str, lead_said: &str) -> bool {
     ends_with_mark || QUESTION_WORDS.contains(&first.as_str())
 }
 
+/// Whether `value` is a reason not to buy yet ("not right now", "no
+/// budget", "solo mirando") — never a pain or a result wanted — or, for a
+/// pain (`pain`), a request for the next step ("I'd rather see the demo
+/// first", "how much"): what the lead asks for is not what hurts. (An
+/// outcome may name calls: "book more discovery calls" is one.)
+fn holds_back(value: &str, pain: bool) -> bool {
+    super::signals::keyword_signals(value)
+        .iter()
+        .any(|(signal, _)| match *signal {
+            "just_browsing" | "no_budget" | "later" => true,
+            "asked_call" | "asked_price" => pain,
+            _ => false,
+        })
+}
+
 /// Whether one value holds the other (normalised words).
 fn overlaps(a: &str, b: &str) -> bool {
     let (a, b) = (words(a).join(" "), words(b).join(" "));
@@ -307,7 +322,8 @@ pub(crate) fn drop_implausible(
         };
         let misplaced = match slot.role {
             SlotRole::Timing => !says_when(&value),
-            SlotRole::Pain | SlotRole::Outcome => asked(&value, lead_said),
+            SlotRole::Pain => asked(&value, lead_said) || holds_back(&value, true),
+            SlotRole::Outcome => asked(&value, lead_said) || holds_back(&value, false),
             _ => false,
         };
         // The same words already stand for another slot, before or now (a
@@ -398,6 +414,17 @@ mod tests {
         dropped.sort();
         assert_eq!(dropped, vec!["desired_outcome", "pain", "timeline"]);
         assert_eq!(slots.keys().collect::<Vec<_>>(), vec!["business"]);
+        // A reason to wait is no pain; a request is no pain.
+        for (v, pain) in [
+            ("not right now", true),
+            ("no budget", true),
+            ("solo mirando por ahora", false),
+        ] {
+            assert!(holds_back(v, pain), "{v}");
+        }
+        assert!(holds_back("I'd rather see the demo first", true));
+        assert!(!holds_back("book more discovery calls", false));
+        assert!(!holds_back("we miss calls at night", true));
         // A DM's question often has no "?".
         assert!(asked("how much do you charge", said));
         assert!(!asked("small video production company", said));

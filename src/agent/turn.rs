@@ -285,7 +285,21 @@ impl Agent {
         new_evidence.extend(revenue::evidence(&config.icp, msgs, pending, &new_evidence));
         let mut slots = memory.slots.clone();
         let mut changed = Vec::new();
-        for (id, value) in &x.slots {
+        // A disqualified lead is not qualified further: a job seeker's
+        // "pain" or a pre-launch's "timeline" would only mislead. What the
+        // business is (fit) is still recorded.
+        let disqualified = memory
+            .evidence
+            .iter()
+            .chain(&new_evidence)
+            .any(|e| e.kind == EvidenceKind::Disqualifier && e.matched);
+        let recorded = |id: &String| {
+            !disqualified
+                || framework
+                    .slot(id)
+                    .is_some_and(|s| s.role == crate::config::SlotRole::Fit)
+        };
+        for (id, value) in x.slots.iter().filter(|(id, _)| recorded(id)) {
             if slots.get(id).map(|s| &s.value) != Some(value) {
                 changed.push((id.clone(), value.clone()));
                 let slot = SlotValue {
