@@ -227,7 +227,9 @@ const RATE_WORDS: &[&str] = &[
     "todo", "toda", "ogni", "alla",
 ];
 
-fn words(text: &str) -> Vec<String> {
+/// Lowercased words, apostrophes kept ("we're", "j'ai"): how the role and
+/// voice checks compare a value or sentence with the lead's words.
+pub(super) fn words(text: &str) -> Vec<String> {
     text.to_lowercase()
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .filter(|w| !w.is_empty())

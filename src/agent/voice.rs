@@ -4,6 +4,7 @@
 //! ad. These phrases only ever make sense from the lead, so a reply sentence
 //! that holds one is dropped, in the languages Setter answers in.
 
+use super::plausible::words;
 use super::signals::contains_phrase;
 
 /// A lead's words about the business's ad or offer, never the business's.
@@ -69,14 +70,6 @@ const ECHO_WORDS: usize = 4;
 /// small model continuing the chat as the lead, in any language.
 pub(crate) fn speaks_as_lead(sentence: &str, lead_said: &str) -> bool {
     LEAD_PHRASES.iter().any(|p| contains_phrase(sentence, p)) || echoes(sentence, lead_said)
-}
-
-fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 /// Whether `sentence` holds [`ECHO_WORDS`] words in a row of `lead_said`
