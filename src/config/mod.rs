@@ -10,6 +10,7 @@ mod followups;
 mod frameworks;
 mod handoff;
 mod llm;
+mod qualification;
 mod scoring;
 mod serve;
 mod validator;
@@ -18,6 +19,8 @@ pub use followups::{FollowupsConfig, Ladder, Step, StepKind, Template};
 pub use frameworks::{Framework, Slot, SlotKind, SlotRole};
 pub use handoff::HandoffConfig;
 pub use llm::{LlmConfig, Provider, Storage};
+pub(crate) use qualification::three;
+pub use qualification::Qualification;
 pub use scoring::{NextActions, ScoringConfig, SignalWeights};
 pub use serve::{ChannelsConfig, MetaChannel, ServeConfig, TakeoverConfig, WebchatConfig};
 pub(crate) use validator::Validator;
@@ -150,57 +153,6 @@ pub struct Disqualifier {
     pub text: String,
     #[serde(default)]
     pub keywords: Vec<String>,
-}
-
-/// Which framework's slots to fill and the question cadence.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Qualification {
-    #[serde(default = "default_framework")]
-    pub framework: String,
-    #[serde(default = "three")]
-    pub min_questions: u32,
-    #[serde(default = "five")]
-    pub max_questions: u32,
-    #[serde(default = "five")]
-    pub budget_not_before_message: u32,
-    /// A slot value the embedded model was less sure of than this (its
-    /// probability of writing a value rather than `null`) is left unknown:
-    /// an unknown slot gets asked about, an invented one skips the question
-    /// and misleads the closer. 0 keeps everything.
-    #[serde(default = "default_min_confidence")]
-    pub min_confidence: f64,
-    /// Only with `framework = "custom"`.
-    #[serde(default)]
-    pub slots: Vec<Slot>,
-}
-
-fn default_framework() -> String {
-    "pif".into()
-}
-/// Chosen on the starter suite's replay (docs/local-models.md): 0.7 gave
-/// the best slot F1 and precision of 0–0.9.
-fn default_min_confidence() -> f64 {
-    0.7
-}
-pub(crate) fn three() -> u32 {
-    3
-}
-fn five() -> u32 {
-    5
-}
-
-impl Default for Qualification {
-    fn default() -> Self {
-        Self {
-            framework: default_framework(),
-            min_questions: 3,
-            max_questions: 5,
-            budget_not_before_message: 5,
-            min_confidence: default_min_confidence(),
-            slots: Vec::new(),
-        }
-    }
 }
 
 /// How the bot sounds.
