@@ -4,6 +4,7 @@
 //! descriptions, the instructions: "…providing a warm, brief, pla…").
 //! Both are found in code and cut; see [`super::rules`].
 
+use super::grounding::words;
 use super::guard::{normalise, sentences};
 use crate::config::{Config, Framework};
 use std::collections::HashSet;
@@ -11,15 +12,6 @@ use std::collections::HashSet;
 /// Words opening a reply that, when another recent reply opened with the
 /// same ones, make its first sentence a repeated opener.
 const OPENER_WORDS: usize = 3;
-
-/// Lowercased words of `text` (letters and digits; a hyphen splits).
-fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
-}
 
 /// The first [`OPENER_WORDS`] words of `reply`'s first sentence, when it
 /// has that many.

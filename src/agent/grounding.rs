@@ -19,7 +19,9 @@ const TIME_UNITS: &[&str] = &[
     "mois",
 ];
 
-fn words(text: &str) -> Vec<String> {
+/// Lowercased words of `text` (letters and digits; a hyphen or an
+/// apostrophe splits): how grounding and the reply rules compare texts.
+pub(super) fn words(text: &str) -> Vec<String> {
     text.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -64,6 +64,19 @@ pub struct Assessment {
     pub signals: Vec<SignalHit>,
 }
 
+/// The first hard disqualifier the evidence shows, if any: what makes a
+/// lead Cold whatever else is true, and what stops qualifying it.
+pub fn disqualifier(evidence: &[EvidenceRow]) -> Option<Disqualified> {
+    evidence
+        .iter()
+        .find(|e| e.kind == EvidenceKind::Disqualifier && e.matched)
+        .map(|e| Disqualified {
+            id: e.key.clone(),
+            quote: e.quote.clone(),
+            message_id: e.message_id,
+        })
+}
+
 /// Scores a lead from its evidence (oldest first) and current slots at `now`.
 pub fn assess(
     config: &Config,
@@ -95,14 +108,7 @@ pub fn assess(
             }
         })
         .collect();
-    let disqualified = evidence
-        .iter()
-        .find(|e| e.kind == EvidenceKind::Disqualifier && e.matched)
-        .map(|e| Disqualified {
-            id: e.key.clone(),
-            quote: e.quote.clone(),
-            message_id: e.message_id,
-        });
+    let disqualified = disqualifier(evidence);
     let known: Vec<&TraitStatus> = traits.iter().filter(|t| t.matched.is_some()).collect();
     let known_weight: f64 = known.iter().map(|t| t.weight).sum();
     let fit_share = (known_weight > 0.0).then(|| {

@@ -283,16 +283,14 @@ impl Agent {
             evidence::collect(&config.icp, framework, &memory.pending, x, &memory.evidence);
         let (msgs, pending) = (&memory.messages, &memory.pending);
         new_evidence.extend(revenue::evidence(&config.icp, msgs, pending, &new_evidence));
+        let mut all_evidence = memory.evidence.clone();
+        all_evidence.extend(new_evidence.iter().cloned());
         let mut slots = memory.slots.clone();
         let mut changed = Vec::new();
         // A disqualified lead is not qualified further: a job seeker's
         // "pain" or a pre-launch's "timeline" would only mislead. What the
         // business is (fit) is still recorded.
-        let disqualified = memory
-            .evidence
-            .iter()
-            .chain(&new_evidence)
-            .any(|e| e.kind == EvidenceKind::Disqualifier && e.matched);
+        let disqualified = score::disqualifier(&all_evidence).is_some();
         let recorded = |id: &String| {
             !disqualified
                 || framework
@@ -310,8 +308,6 @@ impl Agent {
                 slots.insert(id.clone(), slot);
             }
         }
-        let mut all_evidence = memory.evidence.clone();
-        all_evidence.extend(new_evidence.iter().cloned());
         let assessment = score::assess(config, framework, &all_evidence, &slots, newest.at);
         let all_known = framework.slots.iter().all(|s| slots.contains_key(&s.id));
         let message_no = memory.inbound_count();
