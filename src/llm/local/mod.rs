@@ -21,13 +21,16 @@
 //! grammar first, then the top 64, and the whole vocabulary only as a last resort.
 
 mod decode;
+mod fill;
 mod plans;
+mod skeleton;
 mod span;
 mod warm;
 
 use super::stop::Stop;
 use super::{ChatModel, ChatRequest, ChatResponse, Error, ModelInfo, Result, Role, Speed, Usage};
-use decode::{fill_skeleton, rate, Plan, Step};
+use decode::{rate, Plan};
+use fill::fill_skeleton;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -35,6 +38,7 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
+use skeleton::Step;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -223,6 +227,9 @@ struct Slot {
     cached: Vec<LlamaToken>,
     /// The running call's stop, checked before every decode.
     stop: Option<Stop>,
+    /// Decode calls so far (each costs about one generated token on a CPU):
+    /// the figure the skeleton filler keeps low.
+    decodes: usize,
 }
 
 impl Slot {
@@ -283,6 +290,7 @@ impl Engine {
                 ctx,
                 cached: Vec::new(),
                 stop: None,
+                decodes: 0,
             });
         }
         let prefix_reuse = prefix_reuse_enabled(std::env::var(PREFIX_REUSE_ENV).ok().as_deref());
@@ -408,6 +416,7 @@ impl Engine {
         let slot = &mut self.slots[slot_index];
 
         let keep = decode::reuse_prefix(slot, &tokens, reuse);
+        let decodes_before = slot.decodes;
         let prompt_started = Instant::now();
         let mut batch = LlamaBatch::new(BATCH, 1);
         let last_logits = decode::evaluate(slot, &mut batch, &tokens, keep)?;
@@ -418,7 +427,8 @@ impl Engine {
         let gen_started = Instant::now();
         let (text, generated, fallbacks, confidence) = match &mut plan {
             Plan::Skeleton(steps) => {
-                fill_skeleton(model, slot, &mut batch, steps, last_logits, max_new)?
+                let f = fill_skeleton(model, slot, &mut batch, steps, last_logits, max_new)?;
+                (f.text, f.produced, f.fallbacks, f.confidence)
             }
             Plan::Sample(sampler) => {
                 let (text, generated, fallbacks) =
@@ -428,6 +438,7 @@ impl Engine {
         };
         let gen_secs = gen_started.elapsed().as_secs_f64();
 
+        let decodes = slot.decodes - decodes_before;
         tracing::trace!(%text, "local output");
         tracing::debug!(
             fallbacks,
@@ -436,6 +447,7 @@ impl Engine {
             reused = keep,
             evaluated,
             generated,
+            decodes,
             prompt_secs,
             gen_secs,
             "local inference"

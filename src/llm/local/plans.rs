@@ -3,7 +3,8 @@
 //! or free text. Grammars and skeletons are cached per schema, except those
 //! holding a lead's words (span leaves), which are built per call.
 
-use super::decode::{skeleton, Plan, Sampling, Step};
+use super::decode::{Plan, Sampling};
+use super::skeleton::{skeleton, Step};
 use super::Engine;
 use crate::llm::ChatRequest;
 use llama_cpp_2::sampling::LlamaSampler;

@@ -1,0 +1,282 @@
+//! Filling a JSON skeleton: we write the literal text (decoded in batches)
+//! and the model writes each leaf value under that leaf's grammar.
+//!
+//! On two cores every decode call costs about as much as a generated token
+//! (~60–90 ms), so the filler makes as few as it can: a leaf that is done
+//! (`null`, a closed string) is not decoded on its own — its last token
+//! waits and goes into the next batch with the following key — and the
+//! separators after it (`,`, newline) are ours to write, never the model's.
+//! A null leaf therefore costs no decode of its own, only its share of the
+//! next batch.
+
+use super::decode::{allows, argmax, best_allowed, feed, top_candidates};
+use super::skeleton::{Step, FORCED_WITHIN, LEAF_MAX_TOKENS};
+use super::Slot;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
+use llama_cpp_2::token::LlamaToken;
+
+/// Per leaf path, the probability the model gave to writing a string rather
+/// than `null` (see [`crate::llm::ChatResponse::confidence`]).
+pub(super) type Confidence = std::collections::BTreeMap<String, f32>;
+
+/// What filling a skeleton produced: the JSON text, tokens decoded (ours
+/// and the model's), grammar fallbacks and per-leaf confidence.
+pub(super) struct Filled {
+    pub(super) text: String,
+    pub(super) produced: usize,
+    pub(super) fallbacks: usize,
+    pub(super) confidence: Confidence,
+}
+
+/// Writes the skeleton's literal text ourselves and lets the model fill each
+/// leaf under that leaf's grammar; `idx` is the batch index holding the
+/// logits after the prompt. The result is always valid JSON for the schema.
+pub(super) fn fill_skeleton<'b>(
+    model: &LlamaModel,
+    slot: &mut Slot,
+    batch: &mut LlamaBatch<'b>,
+    steps: &[Step],
+    idx: i32,
+    max_new: usize,
+) -> std::result::Result<Filled, String> {
+    let mut filler = Filler {
+        model,
+        slot,
+        batch,
+        idx,
+        max_new,
+        filled: Filled {
+            text: String::new(),
+            produced: 0,
+            fallbacks: 0,
+            confidence: Confidence::new(),
+        },
+        pending: String::new(),
+        carry: Vec::new(),
+        tail: String::new(),
+    };
+    for step in steps {
+        match step {
+            Step::Text(text) => filler.literal(text),
+            Step::Value { path, gbnf, span } => filler.leaf(path, gbnf, *span)?,
+        }
+    }
+    Ok(filler.filled)
+}
+
+/// The filler's state between steps.
+struct Filler<'a, 'b> {
+    model: &'a LlamaModel,
+    slot: &'a mut Slot,
+    batch: &'a mut LlamaBatch<'b>,
+    /// Batch index of the logits the next token is chosen from.
+    idx: i32,
+    max_new: usize,
+    filled: Filled,
+    /// Literal text written but not decoded yet.
+    pending: String,
+    /// The model's last token of a finished leaf, not decoded yet: it goes
+    /// into the next batch, before `pending`.
+    carry: Vec<LlamaToken>,
+    /// Text the model already wrote after a value (`,`, newline), which the
+    /// next literal must not repeat.
+    tail: String,
+}
+
+/// How one leaf's decoding ended.
+struct Leaf {
+    /// What the model wrote, as bytes.
+    value: Vec<u8>,
+    /// The value is whole (else it was cut short by a token limit).
+    complete: bool,
+    /// The grammar overruled the model's own choice within its first tokens.
+    forced: bool,
+}
+
+impl Filler<'_, '_> {
+    /// Literal skeleton text: written now, decoded with the next leaf.
+    fn literal(&mut self, text: &str) {
+        self.filled.text.push_str(text);
+        // Part of it may already be decoded as the tail of the last value.
+        let rest = text.strip_prefix(self.tail.as_str()).unwrap_or(text);
+        self.pending.push_str(rest);
+        self.tail.clear();
+    }
+
+    /// Decodes the carried token and the pending literal text as one batch.
+    fn flush(&mut self) -> std::result::Result<(), String> {
+        if self.pending.is_empty() && self.carry.is_empty() {
+            return Ok(());
+        }
+        let mut tokens = std::mem::take(&mut self.carry);
+        let literal = self
+            .model
+            .vocab()
+            .tokenize(self.pending.as_bytes(), false, false);
+        self.filled.produced += literal.len();
+        tokens.extend(literal);
+        self.pending.clear();
+        self.idx = feed(self.slot, self.batch, &tokens)?;
+        Ok(())
+    }
+
+    /// One leaf: decode the model's value and write it (repaired to valid
+    /// JSON if it was cut short).
+    fn leaf(&mut self, path: &str, gbnf: &str, span: bool) -> std::result::Result<(), String> {
+        self.flush()?;
+        let mut grammar =
+            LlamaSampler::grammar(self.model, gbnf, "root").map_err(|e| format!("grammar: {e}"))?;
+        let leaf = self.decode_leaf(path, &mut grammar)?;
+        let mut written = String::from_utf8_lossy(&leaf.value).into_owned();
+        if span && leaf.forced && written.trim_start().starts_with('"') {
+            // The model meant words the lead did not write; the span it was
+            // held to is not its answer.
+            self.filled.confidence.insert(path.to_string(), 0.0);
+        }
+        if leaf.complete {
+            let trimmed = written.trim_end_matches([',', '\n']).len();
+            self.tail = written.split_off(trimmed);
+        }
+        let text = written_as_json(&written, leaf.complete);
+        self.filled.text.push_str(&text);
+        // What the model wrote is decoded (or carried); a quote we added is not.
+        if let Some(rest) = text.trim_start().strip_prefix(written.trim_start()) {
+            self.pending.push_str(rest);
+        }
+        Ok(())
+    }
+
+    /// The model's tokens for one leaf, greedy under `grammar`.
+    fn decode_leaf(
+        &mut self,
+        path: &str,
+        grammar: &mut LlamaSampler,
+    ) -> std::result::Result<Leaf, String> {
+        let vocab = self.model.vocab();
+        let eos = vocab.eos();
+        let mut leaf = Leaf {
+            value: Vec::new(),
+            complete: false,
+            forced: false,
+        };
+        let mut n = 0usize;
+        leaf.complete = loop {
+            if n >= LEAF_MAX_TOKENS || self.filled.produced >= self.max_new {
+                break allows(grammar, eos);
+            }
+            let logits = self.slot.ctx.get_logits_ith(self.idx);
+            if n == 0 {
+                if let Some(p) = string_probability(self.model, grammar, logits) {
+                    self.filled.confidence.insert(path.to_string(), p);
+                }
+            }
+            let best = argmax(logits);
+            let token = if !vocab.is_eog(best) && allows(grammar, best) {
+                best
+            } else if allows(grammar, eos) {
+                break true;
+            } else {
+                self.filled.fallbacks += 1;
+                leaf.forced |= n < FORCED_WITHIN;
+                match best_allowed(grammar, top_candidates(logits)) {
+                    Some(t) => t,
+                    None => {
+                        best_allowed(grammar, self.slot.ctx.token_data_array_ith(self.idx).data)
+                            .ok_or("the grammar allows no token here")?
+                    }
+                }
+            };
+            if vocab.is_eog(token) {
+                break true;
+            }
+            grammar.accept(token);
+            leaf.value.extend(vocab.token_to_piece(token, false, None));
+            n += 1;
+            self.filled.produced += 1;
+            if is_whole_value(&leaf.value) && allows(grammar, eos) {
+                // Done: what follows is ours to write. The token is decoded
+                // with the next batch, not on its own.
+                self.carry.push(token);
+                break true;
+            }
+            self.idx = feed(self.slot, self.batch, &[token])?;
+        };
+        Ok(leaf)
+    }
+}
+
+/// Whether `value` (what the model wrote for a leaf so far) is a whole JSON
+/// value that cannot go on: `null`, a boolean or a closed string. A number
+/// could still grow a digit, so it is left to the model to end.
+fn is_whole_value(value: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(value);
+    let text = text.trim().trim_end_matches(',').trim_end();
+    match text {
+        "null" | "true" | "false" => true,
+        _ => {
+            text.len() >= 2
+                && text.starts_with('"')
+                && matches!(
+                    serde_json::from_str::<serde_json::Value>(text),
+                    Ok(serde_json::Value::String(_))
+                )
+        }
+    }
+}
+
+/// The leaf's text as it goes into the answer: a value cut short closes its
+/// open string (or becomes `null`), and every value starts with a space.
+fn written_as_json(written: &str, complete: bool) -> String {
+    let mut text = written.to_string();
+    if !complete {
+        if text.trim_start().starts_with('"') && text.trim_start().len() > 1 {
+            while text.ends_with('\\') || text.ends_with('\u{fffd}') {
+                text.pop();
+            }
+            text.push('"');
+            if serde_json::from_str::<serde_json::Value>(&text).is_err() {
+                text = " null".into();
+            }
+        } else {
+            text = " null".into();
+        }
+    }
+    if !text.starts_with(' ') {
+        text.insert(0, ' ');
+    }
+    text
+}
+
+/// Among the likeliest first tokens the leaf's grammar allows, the share of
+/// probability on those that open a string (`"`, ` "`) against those that
+/// start `null`. `None` unless both kinds are among them: a leaf that can only
+/// be one of the two says nothing about the model's certainty.
+fn string_probability(
+    model: &LlamaModel,
+    grammar: &mut LlamaSampler,
+    logits: &[f32],
+) -> Option<f32> {
+    let mut array = LlamaTokenDataArray::new(top_candidates(logits), false);
+    array.apply_sampler(grammar);
+    let allowed: Vec<&LlamaTokenData> = array
+        .data
+        .iter()
+        .filter(|t| t.logit().is_finite())
+        .collect();
+    let top = allowed.iter().map(|t| t.logit()).fold(f32::MIN, f32::max);
+    let (mut string, mut null) = (0f32, 0f32);
+    for t in allowed {
+        let piece = model.vocab().token_to_piece(t.id(), false, None);
+        let weight = (t.logit() - top).exp();
+        match piece.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'"') => string += weight,
+            Some(b'n') => null += weight,
+            _ => {}
+        }
+    }
+    (string > 0.0 && null > 0.0).then(|| string / (string + null))
+}
