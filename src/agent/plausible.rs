@@ -317,11 +317,28 @@ pub(crate) fn drop_implausible(
     lead_said: &str,
 ) -> Vec<String> {
     let text = |v: &Value| v.as_str().map(str::to_string);
+    let claims = claims(slots);
+    let before = slots.clone();
     let mut dropped = Vec::new();
     for (i, slot) in framework.slots.iter().enumerate() {
         let Some(value) = slots.get(&slot.id).and_then(text) else {
             continue;
         };
+        // One phrase in many fields is the model not knowing where it goes:
+        // it may only go where its role ranks first, and there it does not
+        // replace what the lead said earlier.
+        let unsure = claims.get(&slot.id).is_some_and(|&n| n >= UNSURE_CLAIMS);
+        let replaces = known
+            .get(&slot.id)
+            .and_then(text)
+            .is_some_and(|k| !overlaps(&k, &value));
+        let outranked = framework.slots.iter().enumerate().any(|(j, o)| {
+            (rank(o.role), j) < (rank(slot.role), i)
+                && before
+                    .get(&o.id)
+                    .and_then(text)
+                    .is_some_and(|n| overlaps(&n, &value))
+        });
         let misplaced = match slot.role {
             SlotRole::Timing => !says_when(&value),
             SlotRole::Pain => asked(&value, lead_said) || holds_back(&value, true),
@@ -341,12 +358,33 @@ pub(crate) fn drop_implausible(
                 && (earlier.is_some_and(|e| overlaps(&e, &value))
                     || (first && now.is_some_and(|n| overlaps(&n, &value))))
         });
-        if misplaced || taken {
+        if misplaced || taken || (unsure && (replaces || outranked)) {
             slots.remove(&slot.id);
             dropped.push(slot.id.clone());
         }
     }
     dropped
+}
+
+/// How many fields holding one phrase make it a phrase the model could not
+/// place: a small model that cannot tell copies the newest message into
+/// every field ("I'm the owner, it's my call" as business, pain, outcome,
+/// timeline and budget).
+const UNSURE_CLAIMS: usize = 3;
+
+/// Per slot, how many of this turn's slots hold the same words (itself included).
+fn claims(slots: &BTreeMap<String, Value>) -> BTreeMap<String, usize> {
+    let values: Vec<(&String, &str)> = slots
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k, v)))
+        .collect();
+    values
+        .iter()
+        .map(|(k, v)| {
+            let n = values.iter().filter(|(_, o)| overlaps(o, v)).count();
+            ((*k).clone(), n)
+        })
+        .collect()
 }
 
 /// Which role a phrase most plausibly belongs to when two fields hold it:
@@ -446,5 +484,39 @@ mod tests {
             drop_implausible(&fw, &mut slots, &known, "a law firm"),
             vec!["pain"]
         );
+    }
+
+    #[test]
+    fn a_phrase_put_in_every_field_does_not_replace_what_the_lead_said() {
+        let fw = Framework::resolve("pif", &[]).unwrap();
+        let newest = "I'm the owner, it's my call";
+        let known = BTreeMap::from([
+            ("business".to_string(), json!("roofing company")),
+            ("pain".to_string(), json!("miss calls at night")),
+        ]);
+        let mut slots: BTreeMap<String, Value> = ["business", "pain", "desired_outcome"]
+            .iter()
+            .map(|k| (k.to_string(), json!(newest)))
+            .collect();
+        let mut dropped = drop_implausible(&fw, &mut slots, &known, newest);
+        dropped.sort();
+        assert_eq!(dropped, vec!["business", "desired_outcome", "pain"]);
+        // In two fields it is an ordinary conflict: the higher role keeps it.
+        let mut slots: BTreeMap<String, Value> = ["business", "pain"]
+            .iter()
+            .map(|k| (k.to_string(), json!("we're a physio clinic")))
+            .collect();
+        let said = "we're a physio clinic";
+        assert_eq!(
+            drop_implausible(&fw, &mut slots, &BTreeMap::new(), said),
+            vec!["pain"]
+        );
+        // Nothing known: the phrase still goes to the field whose role claims it first.
+        let mut slots: BTreeMap<String, Value> = ["business", "pain", "desired_outcome"]
+            .iter()
+            .map(|k| (k.to_string(), json!(said)))
+            .collect();
+        drop_implausible(&fw, &mut slots, &BTreeMap::new(), said);
+        assert_eq!(slots.keys().collect::<Vec<_>>(), vec!["business"]);
     }
 }
