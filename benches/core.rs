@@ -17,6 +17,7 @@ mod common;
 #[allow(dead_code)]
 #[path = "../tests/serve/harness.rs"]
 mod harness;
+mod leads;
 mod process;
 mod serve_load;
 mod tick_load;
@@ -140,6 +141,7 @@ async fn raw_round_trip(url: &str) -> f64 {
         schema: None,
         temperature: 0.0,
         max_tokens: 10,
+        conversation: None,
     };
     let mut times = Vec::new();
     for _ in 0..SAMPLES * 2 {
@@ -260,6 +262,12 @@ async fn main() {
     let rss_idle = rss_kb();
     let mut results = Results(Vec::new());
     results.add("machine", machine());
+    // `SETTER_BENCH_ONLY=model` runs the embedded-model sections alone.
+    if std::env::var("SETTER_BENCH_ONLY").is_ok_and(|v| v == "model") {
+        local_model_sections(dir.path(), &mut results);
+        results.write_docs();
+        return;
+    }
     // `SETTER_BENCH_ONLY=tick` runs the follow-up tick section alone.
     if std::env::var("SETTER_BENCH_ONLY").is_ok_and(|v| v == "tick") {
         println!("## Follow-up tick cost\n");
@@ -384,8 +392,17 @@ async fn main() {
     println!("## Follow-up tick cost\n");
     results.add("tick", tick_load::run(dir.path()).await);
     results.add("eval", process::eval_throughput(dir.path()));
-    if let Some(model) = process::local_model(dir.path()) {
-        results.add("model", model);
-    }
+    local_model_sections(dir.path(), &mut results);
     results.write_docs();
+}
+
+/// Section 2: one scripted lead (prefix reuse on and off), then five
+/// interleaved leads (lanes, one shared sequence, no reuse).
+fn local_model_sections(dir: &std::path::Path, results: &mut Results) {
+    if let Some(model) = process::local_model(dir) {
+        results.add("model", model);
+        if let Some(leads) = leads::interleaved(dir) {
+            results.add("leads", leads);
+        }
+    }
 }

@@ -274,7 +274,7 @@ pub fn local_model(dir: &Path) -> Option<String> {
         warm_ms.get(i).copied().unwrap_or(0.0) / 1000.0
     };
     out.push_str(&format!(
-        "\nFirst reply (turn 1; the instant opener when `[persona] instant_opener` is on,          extraction runs after it is sent): {:.2} s. Warm turns 2–{}: p50 {:.1} s, p90 {:.1} s.\n",
+        "\nFirst reply (turn 1; the instant opener when `[persona] instant_opener` is on; extraction runs after it is sent): {:.2} s. Warm turns 2–{}: p50 {:.1} s, p90 {:.1} s.\n",
         on[0].latency_ms / 1000.0,
         on.len(),
         pct(0.5),

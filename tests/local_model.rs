@@ -133,6 +133,7 @@ async fn a_local_call_stops_at_its_timeout_and_when_dropped() {
         schema: None,
         temperature: 0.0,
         max_tokens: 4_000,
+        conversation: None,
     };
     let started = Instant::now();
     let err = model.chat(&long).await.unwrap_err().to_string();
@@ -155,4 +156,54 @@ async fn a_local_call_stops_at_its_timeout_and_when_dropped() {
         "next call after a dropped one: {:.1}s",
         started.elapsed().as_secs_f64()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "runs the real local model (needs `setter model pull`)"]
+async fn interleaved_leads_keep_their_own_cache() {
+    use setter::llm::{ChatMessage, ChatModel, ChatRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::example();
+    c.llm.provider = Provider::Local;
+    c.llm.timeout_secs = 900;
+    let config_path = dir.path().join("setter.toml");
+    std::fs::write(&config_path, toml::to_string(&c).unwrap()).unwrap();
+    let loaded = config::load(&config_path).unwrap();
+    if !setter::llm::local::model_path(&loaded).unwrap().is_file() {
+        eprintln!("SKIPPED: no local model (run `setter model pull`)");
+        return;
+    }
+    let model = setter::llm::local::LocalModel::from_config(&loaded).unwrap();
+    let system = ChatMessage::system("You answer in one short sentence.".to_string());
+    let request = |lead: &str, messages: &[&str]| ChatRequest {
+        messages: std::iter::once(system.clone())
+            .chain(messages.iter().enumerate().map(|(i, m)| {
+                if i % 2 == 0 {
+                    ChatMessage::user(m.to_string())
+                } else {
+                    ChatMessage::assistant(m.to_string())
+                }
+            }))
+            .collect(),
+        schema: None,
+        temperature: 0.0,
+        max_tokens: 2,
+        conversation: Some(lead.to_string()),
+    };
+    let a = "hi, we run a roofing company in Dallas and we miss calls from leads at night";
+    let reused = |r: setter::llm::ChatResponse| r.speed.unwrap().reused_tokens;
+    model.chat(&request("lead-a", &[a])).await.unwrap();
+    let b = model
+        .chat(&request("lead-b", &["hola, tenemos una clínica dental"]))
+        .await
+        .unwrap();
+    let a2 = model
+        .chat(&request("lead-a", &[a, "Thanks! When?", "in two weeks"]))
+        .await
+        .unwrap();
+    // Lead B shares only the system prompt; lead A's second call still
+    // finds its own first message cached although B's call came between.
+    let (b, a2) = (reused(b), reused(a2));
+    eprintln!("reused: lead B {b} tokens, lead A's second call {a2}");
+    assert!(a2 >= b + 15, "lead B {b}, lead A {a2}");
 }

@@ -199,7 +199,8 @@ pub fn abstain(x: &mut Extracted, min: f64) -> Vec<String> {
 /// Most tokens an extraction answer may take.
 pub const MAX_TOKENS: u32 = 400;
 
-/// Runs the extraction call with one repair attempt.
+/// Runs the extraction call with one repair attempt; `lead_id` names the
+/// conversation (see [`ChatRequest::conversation`]).
 pub async fn run(
     model: &dyn ChatModel,
     system: String,
@@ -207,12 +208,14 @@ pub async fn run(
     schema: JsonSchema,
     framework: &Framework,
     icp: &Icp,
+    lead_id: &str,
 ) -> Result<Extracted, crate::llm::Error> {
     let mut request = ChatRequest {
         messages: vec![ChatMessage::system(system), ChatMessage::user(transcript)],
         schema: Some(schema),
         temperature: 0.0,
         max_tokens: MAX_TOKENS,
+        conversation: Some(lead_id.to_string()),
     };
     let mut outcome = Extracted::default();
     let first = model.chat(&request).await?;

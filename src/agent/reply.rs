@@ -133,6 +133,7 @@ impl Agent {
             schema: None,
             temperature: config.llm.temperature,
             max_tokens: REPLY_MAX_TOKENS,
+            conversation: Some(memory.lead.id.clone()),
         })
     }
 }

@@ -239,6 +239,7 @@ impl Agent {
             extract::spans_of(&self.schema, framework, &read),
             framework,
             &self.loaded.config.icp,
+            &memory.lead.id,
         )
         .await?;
         let unsure = extract::abstain(

@@ -451,6 +451,7 @@ async fn judge(
         }),
         temperature: 0.0,
         max_tokens: 120,
+        conversation: None,
     };
     let answer = model
         .chat(&request)

@@ -39,6 +39,7 @@ pub async fn next_message(
             schema: None,
             temperature,
             max_tokens: MAX_TOKENS,
+            conversation: None,
         })
         .await?;
     Ok(clean(&answer.text))

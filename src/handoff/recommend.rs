@@ -77,6 +77,7 @@ async fn ask(
         schema: None,
         temperature: config.llm.temperature,
         max_tokens: MAX_TOKENS,
+        conversation: None,
     };
     let secs = 2 * config.llm.timeout_secs;
     let answer = tokio::time::timeout(Duration::from_secs(secs), model.chat(&request))

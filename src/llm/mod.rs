@@ -119,6 +119,13 @@ pub struct ChatRequest {
     pub schema: Option<JsonSchema>,
     pub temperature: f32,
     pub max_tokens: u32,
+    /// The conversation this call continues (a lead id), or `None`. The
+    /// embedded model keeps each conversation's KV state in its own
+    /// sequence, so leads answered in turn do not evict each other's cached
+    /// prompt; API models ignore it. Not part of a cassette's request key:
+    /// the same request from another lead replays the same answer.
+    #[serde(skip)]
+    pub conversation: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +146,10 @@ impl std::ops::AddAssign for Usage {
 pub struct Speed {
     pub prompt_tokens_per_s: f64,
     pub gen_tokens_per_s: f64,
+    /// Prompt tokens that were already in the KV cache and not evaluated
+    /// again (prefix reuse, one lane per lead): what makes a warm turn warm.
+    #[serde(default)]
+    pub reused_tokens: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

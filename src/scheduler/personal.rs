@@ -44,6 +44,7 @@ pub(super) async fn personalise(
         schema: None,
         temperature: loaded.config.llm.temperature,
         max_tokens: 120,
+        conversation: None,
     };
     // The local backend has no timeout of its own.
     let limit = Duration::from_secs(2 * loaded.config.llm.timeout_secs.max(1));

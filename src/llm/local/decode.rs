@@ -33,7 +33,7 @@ pub(super) fn feed(
         let base = slot.cached.len();
         for (i, tok) in chunk.iter().enumerate() {
             batch
-                .add(*tok, (base + i) as i32, &[0], i == chunk.len() - 1)
+                .add(*tok, (base + i) as i32, &[slot.seq], i == chunk.len() - 1)
                 .map_err(|e| e.to_string())?;
         }
         slot.check_stop()?;
@@ -163,7 +163,7 @@ pub(super) fn reuse_prefix(slot: &mut Slot, tokens: &[LlamaToken], reuse: bool) 
     if keep < slot.cached.len() {
         let removed = slot
             .ctx
-            .clear_kv_cache_seq(Some(0), Some(keep as u32), None)
+            .clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None)
             .unwrap_or(false);
         if !removed {
             slot.ctx.clear_kv_cache();
@@ -190,7 +190,7 @@ pub(super) fn evaluate(
             let pos = base + i;
             let is_last = pos == tokens.len() - 1;
             batch
-                .add(*tok, pos as i32, &[0], is_last)
+                .add(*tok, pos as i32, &[slot.seq], is_last)
                 .map_err(|e| e.to_string())?;
         }
         slot.check_stop()?;

@@ -91,6 +91,8 @@ struct Filler<'a, 'b> {
 struct Leaf {
     /// What the model wrote, as bytes.
     value: Vec<u8>,
+    /// The same, as tokens.
+    tokens: Vec<LlamaToken>,
     /// The value is whole (else it was cut short by a token limit).
     complete: bool,
     /// The grammar overruled the model's own choice within its first tokens.
@@ -156,48 +158,21 @@ impl Filler<'_, '_> {
         path: &str,
         grammar: &mut LlamaSampler,
     ) -> std::result::Result<Leaf, String> {
-        let vocab = self.model.vocab();
-        let eos = vocab.eos();
+        let eos = self.model.vocab().eos();
         let mut leaf = Leaf {
             value: Vec::new(),
+            tokens: Vec::new(),
             complete: false,
             forced: false,
         };
-        let mut n = 0usize;
         leaf.complete = loop {
-            if n >= LEAF_MAX_TOKENS || self.filled.produced >= self.max_new {
+            if leaf.tokens.len() >= LEAF_MAX_TOKENS || self.filled.produced >= self.max_new {
                 break allows(grammar, eos);
             }
-            let logits = self.slot.ctx.get_logits_ith(self.idx);
-            if n == 0 {
-                if let Some(p) = string_probability(self.model, grammar, logits) {
-                    self.filled.confidence.insert(path.to_string(), p);
-                }
-            }
-            let best = argmax(logits);
-            let token = if !vocab.is_eog(best) && allows(grammar, best) {
-                best
-            } else if allows(grammar, eos) {
+            let Some(token) = self.choose(path, grammar, &mut leaf)? else {
                 break true;
-            } else {
-                self.filled.fallbacks += 1;
-                leaf.forced |= n < FORCED_WITHIN;
-                match best_allowed(grammar, top_candidates(logits)) {
-                    Some(t) => t,
-                    None => {
-                        best_allowed(grammar, self.slot.ctx.token_data_array_ith(self.idx).data)
-                            .ok_or("the grammar allows no token here")?
-                    }
-                }
             };
-            if vocab.is_eog(token) {
-                break true;
-            }
-            grammar.accept(token);
-            leaf.value.extend(vocab.token_to_piece(token, false, None));
-            n += 1;
-            self.filled.produced += 1;
-            if is_whole_value(&leaf.value) && allows(grammar, eos) {
+            if self.take(grammar, token, &mut leaf) {
                 // Done: what follows is ours to write. The token is decoded
                 // with the next batch, not on its own.
                 self.carry.push(token);
@@ -206,6 +181,50 @@ impl Filler<'_, '_> {
             self.idx = feed(self.slot, self.batch, &[token])?;
         };
         Ok(leaf)
+    }
+
+    /// The model's next token for the leaf from the current logits: its own
+    /// choice if the grammar allows it, else the best allowed one (`None`:
+    /// the value may end here and the model wants it to).
+    fn choose(
+        &mut self,
+        path: &str,
+        grammar: &mut LlamaSampler,
+        leaf: &mut Leaf,
+    ) -> std::result::Result<Option<LlamaToken>, String> {
+        let vocab = self.model.vocab();
+        let logits = self.slot.ctx.get_logits_ith(self.idx);
+        let first = leaf.tokens.is_empty();
+        if first {
+            if let Some(p) = string_probability(self.model, grammar, logits) {
+                self.filled.confidence.insert(path.to_string(), p);
+            }
+        }
+        let best = argmax(logits);
+        if !vocab.is_eog(best) && allows(grammar, best) {
+            return Ok(Some(best));
+        }
+        if allows(grammar, vocab.eos()) {
+            return Ok(None);
+        }
+        self.filled.fallbacks += 1;
+        leaf.forced |= leaf.tokens.len() < FORCED_WITHIN;
+        let token = match best_allowed(grammar, top_candidates(logits)) {
+            Some(t) => t,
+            None => best_allowed(grammar, self.slot.ctx.token_data_array_ith(self.idx).data)
+                .ok_or("the grammar allows no token here")?,
+        };
+        Ok((!vocab.is_eog(token)).then_some(token))
+    }
+
+    /// Accepts `token` into the leaf; true when the value is then whole.
+    fn take(&mut self, grammar: &mut LlamaSampler, token: LlamaToken, leaf: &mut Leaf) -> bool {
+        grammar.accept(token);
+        let vocab = self.model.vocab();
+        leaf.value.extend(vocab.token_to_piece(token, false, None));
+        leaf.tokens.push(token);
+        self.filled.produced += 1;
+        is_whole_value(&leaf.value) && allows(grammar, vocab.eos())
     }
 }
 

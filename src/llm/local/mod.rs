@@ -7,7 +7,9 @@
 //! and reuses the KV cache: a call tokenizes the full prompt, keeps the longest
 //! prefix already evaluated, and only decodes the rest. Extraction (JSON
 //! schema) and reply prompts alternate and share little, so each kind has its
-//! own context and cache ("slot"): neither evicts the other's prefix.
+//! own context and cache ("slot"): neither evicts the other's prefix. Within
+//! a slot each lead has its own KV sequence ("lane", see [`lanes`]), so
+//! leads answered in turn do not evict each other either.
 //!
 //! Structured output (a request with a JSON schema) is decoded greedily and
 //! always parses. For object schemas (the extraction schema) we write the
@@ -22,8 +24,10 @@
 
 mod decode;
 mod fill;
+mod lanes;
 mod plans;
 mod skeleton;
+mod slot;
 mod span;
 mod warm;
 
@@ -31,16 +35,14 @@ use super::stop::Stop;
 use super::{ChatModel, ChatRequest, ChatResponse, Error, ModelInfo, Result, Role, Speed, Usage};
 use decode::{rate, Plan};
 use fill::fill_skeleton;
-use llama_cpp_2::context::params::LlamaContextParams;
-use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 use skeleton::Step;
+use slot::Slot;
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -65,6 +67,12 @@ pub const PREFIX_REUSE_ENV: &str = "SETTER_LOCAL_PREFIX_REUSE";
 /// system-prompt state is loaded from or saved beside the model file (see
 /// `local::warm`). On by default (with prefix reuse); off exists to measure it.
 pub const WARM_START_ENV: &str = "SETTER_LOCAL_WARM_START";
+
+/// Set to `0` (or `false`, `off`, `no`) to keep one KV sequence per context
+/// instead of one per conversation (see `local::lanes`): interleaved leads
+/// then evict each other's cached prompt. On by default; off exists to
+/// measure what lanes save (`cargo bench --bench core`).
+pub const LANES_ENV: &str = "SETTER_LOCAL_LANES";
 
 /// Whether a [`PREFIX_REUSE_ENV`] value leaves prefix reuse on.
 fn prefix_reuse_enabled(value: Option<&str>) -> bool {
@@ -221,23 +229,6 @@ impl ChatModel for LocalModel {
     }
 }
 
-/// One context and what its KV cache currently holds (sequence 0).
-struct Slot {
-    ctx: LlamaContext<'static>,
-    cached: Vec<LlamaToken>,
-    /// The running call's stop, checked before every decode.
-    stop: Option<Stop>,
-    /// Decode calls so far (each costs about one generated token on a CPU):
-    /// the figure the skeleton filler keeps low.
-    decodes: usize,
-}
-
-impl Slot {
-    fn check_stop(&self) -> std::result::Result<(), String> {
-        self.stop.as_ref().map_or(Ok(()), Stop::check)
-    }
-}
-
 struct Engine {
     model: &'static LlamaModel,
     template: LlamaChatTemplate,
@@ -274,25 +265,10 @@ impl Engine {
             .map(|n| n.get())
             .unwrap_or(4);
         let threads = i32::try_from(threads).unwrap_or(4);
-        let mut slots = Vec::new();
-        for _ in 0..2 {
-            let params = LlamaContextParams::default()
-                .with_n_ctx(NonZeroU32::new(n_ctx))
-                .with_n_batch(BATCH as u32)
-                .with_n_ubatch(BATCH as u32)
-                .with_n_seq_max(1)
-                .with_n_threads(threads)
-                .with_n_threads_batch(threads);
-            let ctx = model
-                .new_context(backend, params)
-                .map_err(|e| Error::Config(format!("creating a llama.cpp context: {e}")))?;
-            slots.push(Slot {
-                ctx,
-                cached: Vec::new(),
-                stop: None,
-                decodes: 0,
-            });
-        }
+        let lanes_on = lanes::enabled(std::env::var(LANES_ENV).ok().as_deref());
+        let mut slots = (0..2)
+            .map(|_| Slot::new(model, backend, n_ctx, threads, lanes_on))
+            .collect::<Result<Vec<_>>>()?;
         let prefix_reuse = prefix_reuse_enabled(std::env::var(PREFIX_REUSE_ENV).ok().as_deref());
         let warm_start =
             prefix_reuse && prefix_reuse_enabled(std::env::var(WARM_START_ENV).ok().as_deref());
@@ -343,6 +319,8 @@ impl Engine {
         for slot in &mut self.slots {
             slot.ctx.clear_kv_cache();
             slot.cached.clear();
+            slot.seq = 0;
+            slot.lanes.clear();
         }
     }
 
@@ -364,10 +342,8 @@ impl Engine {
             warm.save(&mut self.slots[slot], slot, &prefix);
         }
         if result.is_err() {
-            // The cache may hold a half-evaluated prompt: forget it.
-            let s = &mut self.slots[slot];
-            s.ctx.clear_kv_cache();
-            s.cached.clear();
+            // The lane may hold a half-evaluated prompt: forget it.
+            self.slots[slot].forget_active();
         }
         result
     }
@@ -415,6 +391,12 @@ impl Engine {
         let reuse = self.prefix_reuse;
         let slot = &mut self.slots[slot_index];
 
+        slot.enter(
+            request.conversation.as_deref(),
+            &tokens,
+            tokens.len() + max_new,
+            self.n_ctx as usize,
+        );
         let keep = decode::reuse_prefix(slot, &tokens, reuse);
         let decodes_before = slot.decodes;
         let prompt_started = Instant::now();
@@ -461,6 +443,7 @@ impl Engine {
             speed: Some(Speed {
                 prompt_tokens_per_s: rate(evaluated, prompt_secs),
                 gen_tokens_per_s: rate(generated, gen_secs),
+                reused_tokens: keep as u32,
             }),
             confidence,
         })

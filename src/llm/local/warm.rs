@@ -3,14 +3,15 @@
 //!
 //! The system prompts are the same for every lead, and on two cores
 //! evaluating one (~500 tokens at ~20 tok/s) is most of a cold turn. After
-//! the first call of each slot in a process, the slot's cache is cut back to
-//! the system prompt — no lead's words are ever written — and saved with its
-//! tokens; a process that loads the engine later starts each slot from that
+//! the first call of each slot in a process, the system prompt's cells are
+//! copied into a scratch sequence — no lead's words are ever written — and
+//! saved with its tokens; a process that loads the engine later starts each slot from that
 //! file. Prefix reuse compares tokens, so a saved prefix that no longer
 //! matches (the config or prompts changed) is simply not reused, and the
 //! next process saves the new one. Anything that fails here is logged and
 //! costs only the warm start.
 
+use super::lanes::SCRATCH_SEQ;
 use super::Slot;
 use llama_cpp_2::token::LlamaToken;
 use std::path::{Path, PathBuf};
@@ -69,7 +70,8 @@ impl WarmFiles {
         !self.saved.get(index).copied().unwrap_or(true)
     }
 
-    /// Cuts `slot`'s cache back to `prefix` (the system prompt) and saves it.
+    /// Saves the first `prefix.len()` cells of the active lane (the system
+    /// prompt), copied into a scratch sequence so the lane keeps the rest.
     pub(super) fn save(&mut self, slot: &mut Slot, index: usize, prefix: &[LlamaToken]) {
         if let Some(s) = self.saved.get_mut(index) {
             *s = true;
@@ -78,26 +80,29 @@ impl WarmFiles {
         if n == 0 || slot.cached.len() < n || slot.cached[..n] != *prefix {
             return;
         }
-        let cut = slot
+        let scratch = SCRATCH_SEQ;
+        if let Err(e) = slot
             .ctx
-            .clear_kv_cache_seq(Some(0), Some(n as u32), None)
-            .unwrap_or(false);
-        if !cut {
+            .copy_kv_cache_seq(slot.seq, scratch, Some(0), Some(n as u32))
+        {
+            tracing::warn!(error = %e, "local model: could not copy the warm prefix");
             return;
         }
-        slot.cached.truncate(n);
         let path = self.path(index);
         // Per process: two processes saving at once never share a temp file.
         let tmp = path.with_extension(format!("kv.{}.tmp", std::process::id()));
         let saved = slot
             .ctx
-            .state_seq_save_file(&tmp, 0, prefix)
+            .state_seq_save_file(&tmp, scratch, prefix)
             .map_err(|e| e.to_string())
             .and_then(|bytes| {
                 std::fs::rename(&tmp, &path)
                     .map(|_| bytes)
                     .map_err(|e| e.to_string())
             });
+        let _ = slot
+            .ctx
+            .clear_kv_cache_seq(Some(scratch as u32), None, None);
         match saved {
             Ok(bytes) => {
                 tracing::info!(
