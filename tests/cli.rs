@@ -106,6 +106,47 @@ async fn a_new_process_continues_the_same_lead() {
 }
 
 #[tokio::test]
+async fn several_scripts_are_several_leads_answered_in_turn() {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let dir = env.dir.path();
+    std::fs::write(
+        dir.join("a.txt"),
+        "hi, we're a roofing company
+we lose leads at night
+",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.txt"),
+        "hola, tenemos una clínica
+",
+    )
+    .unwrap();
+    let args = ["chat", "--script", "a.txt", "--script", "b.txt", "--json"];
+    let (code, out, err) = setter(dir, &args, &[]).await;
+    assert_eq!(code, 0, "{err}");
+    let turns = lines(&out);
+    let ids: Vec<&str> = turns
+        .iter()
+        .map(|t| t["lead_id"].as_str().unwrap())
+        .collect();
+    // Round robin: a1, b1, a2; two new leads.
+    assert_eq!(ids.len(), 3, "{out}");
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(ids[0], ids[2]);
+    let numbers: Vec<i64> = turns.iter().map(|t| t["turn"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, vec![1, 1, 2]);
+    // One lead continued with several scripts is a usage error; nothing is stored.
+    let lead = [
+        "chat", "--lead", ids[0], "--script", "a.txt", "--script", "b.txt",
+    ];
+    let (code, _, err) = setter(dir, &lead, &[]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("drop --lead"), "{err}");
+}
+
+#[tokio::test]
 async fn check_names_the_bad_key_and_exits_2() {
     let stub = Stub::start().await;
     let env = Env::new(&stub, |c| {

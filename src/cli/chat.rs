@@ -24,8 +24,11 @@ pub struct ChatArgs {
     #[arg(long)]
     debug: bool,
     /// Read lead messages from FILE, one per line, instead of the keyboard.
+    /// Repeat it for several leads at once (each file a new lead, answered
+    /// in turn: one message from each, round robin), as a server meets
+    /// leads who write at the same time.
     #[arg(long)]
-    script: Option<PathBuf>,
+    script: Vec<PathBuf>,
     /// With --script: print one JSON object per turn on stdout.
     #[arg(long, requires = "script")]
     json: bool,
@@ -36,45 +39,75 @@ fn parse_channel(s: &str) -> Result<Channel, String> {
 }
 
 pub async fn run(config: Option<&Path>, args: ChatArgs) -> anyhow::Result<ExitCode> {
-    // The whole script is checked before a lead exists: a bad one stores nothing.
-    let lines = args.script.as_deref().map(script::read).transpose()?;
+    // Every script is checked before a lead exists: a bad one stores nothing.
+    let scripts = args
+        .script
+        .iter()
+        .map(|path| script::read(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    if scripts.len() > 1 && args.lead.is_some() {
+        return Err(exit::Usage(
+            "--lead continues one lead; with several --script files each file is a new lead (drop --lead)".into(),
+        )
+        .into());
+    }
     let loaded = load_config(config)?;
     let persona = loaded.config.persona.name.clone();
     let agent = build_agent(loaded).await?;
-    let lead = match &args.lead {
-        Some(id) => agent.store().lead(id).await?,
-        None => {
-            let external_id = if args.new {
-                format!("terminal-{}", uuid::Uuid::now_v7())
-            } else {
-                "terminal".to_string()
-            };
-            let new = NewLead {
-                channel: args.channel,
-                external_id,
-                name: None,
-                source: Some("setter chat".into()),
-                account_id: None,
-            };
-            agent.store().lead_for(&new, now_ms()).await?
-        }
-    };
-    match &lines {
-        Some(lines) => script(&agent, &lead, lines, &args, &persona).await,
-        None => interactive(&agent, &lead, &args, &persona).await,
+    if scripts.is_empty() {
+        let lead = lead_for(&agent, &args, args.new).await?;
+        return interactive(&agent, &lead, &args, &persona).await;
     }
+    let mut leads = Vec::new();
+    for lines in scripts {
+        let new = args.new || args.script.len() > 1;
+        leads.push((lead_for(&agent, &args, new).await?, lines));
+    }
+    script(&agent, &leads, &args, &persona).await
+}
+
+/// The lead to talk as: `--lead`, a new one, or the terminal's own lead.
+async fn lead_for(agent: &Agent, args: &ChatArgs, new: bool) -> anyhow::Result<Lead> {
+    if let Some(id) = &args.lead {
+        return Ok(agent.store().lead(id).await?);
+    }
+    let external_id = if new {
+        format!("terminal-{}", uuid::Uuid::now_v7())
+    } else {
+        "terminal".to_string()
+    };
+    let new = NewLead {
+        channel: args.channel,
+        external_id,
+        name: None,
+        source: Some("setter chat".into()),
+        account_id: None,
+    };
+    Ok(agent.store().lead_for(&new, now_ms()).await?)
+}
+
+/// Each lead's messages in turn, round robin: the first message of every
+/// lead, then the second of every lead, and so on.
+fn round_robin(leads: &[(Lead, Vec<String>)]) -> Vec<(&Lead, &str)> {
+    let longest = leads.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+    (0..longest)
+        .flat_map(|i| {
+            leads
+                .iter()
+                .filter_map(move |(lead, lines)| lines.get(i).map(|l| (lead, l.as_str())))
+        })
+        .collect()
 }
 
 async fn script(
     agent: &Agent,
-    lead: &Lead,
-    lines: &[String],
+    leads: &[(Lead, Vec<String>)],
     args: &ChatArgs,
     persona: &str,
 ) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut failed = false;
-    for line in lines {
+    for (lead, line) in round_robin(leads) {
         let inbound = Inbound {
             text: line.to_string(),
             external_id: None,
