@@ -178,10 +178,14 @@ pub(crate) fn instructions(
     prompts: &Prompts,
 ) -> Result<Vec<String>, crate::prompts::Error> {
     let mut out = Vec::new();
-    for plan in sample_plans(framework) {
-        let ctx = reply(config, &BTreeMap::new(), &plan, None, &Addressee::default());
-        for name in ["system.j2", "turn.j2"] {
-            out.push(prompts.render(name, &ctx)?);
+    // With and without the lead's name and goal: the close's instructions
+    // about them ("Tie the link to the result…") render only when known.
+    for addressee in [Addressee::default(), sample_addressee()] {
+        for plan in sample_plans(framework) {
+            let ctx = reply(config, &BTreeMap::new(), &plan, None, &addressee);
+            for name in ["system.j2", "turn.j2"] {
+                out.push(prompts.render(name, &ctx)?);
+            }
         }
     }
     Ok(out)
@@ -216,5 +220,16 @@ mod tests {
             Addressee::of(None, &fw, &BTreeMap::new()),
             Addressee::default()
         );
+    }
+
+    #[test]
+    fn the_instructions_a_reply_must_not_copy_include_the_close_about_the_lead() {
+        let c = Config::example();
+        let fw = Framework::resolve("pif", &[]).unwrap();
+        let prompts = Prompts::load(None).unwrap();
+        let all = instructions(&c, &fw, &prompts).unwrap().join("\n");
+        // Seen copied into a close: "Tie the link to the result you told me you want".
+        assert!(all.contains("Tie the link to the result"), "{all}");
+        assert!(all.contains("Address them by their first name"), "{all}");
     }
 }
