@@ -60,7 +60,10 @@ fn one_run(dir: &Path, name: &str, env: &[(&str, &str)]) -> Run {
         .filter(|t: &serde_json::Value| t["turn"].as_i64().unwrap_or(0) > 1)
         .collect();
     Run {
-        warm_ms: turns.iter().filter_map(|t| t["latency_ms"].as_f64()).collect(),
+        warm_ms: turns
+            .iter()
+            .filter_map(|t| t["latency_ms"].as_f64())
+            .collect(),
         wall_s: wall.as_secs_f64(),
         rss_mb,
         reused: turns
@@ -84,8 +87,16 @@ pub fn interleaved(dir: &Path) -> Option<String> {
     }
     let runs = [
         ("one lane per lead (default)", "lanes", vec![]),
-        ("one shared sequence", "shared", vec![("SETTER_LOCAL_LANES", "0")]),
-        ("no prefix reuse", "cold", vec![("SETTER_LOCAL_PREFIX_REUSE", "0")]),
+        (
+            "one shared sequence",
+            "shared",
+            vec![("SETTER_LOCAL_LANES", "0")],
+        ),
+        (
+            "no prefix reuse",
+            "cold",
+            vec![("SETTER_LOCAL_PREFIX_REUSE", "0")],
+        ),
     ];
     let mut results = Vec::new();
     for (label, name, env) in &runs {

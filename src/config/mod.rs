@@ -13,6 +13,7 @@ mod llm;
 mod qualification;
 mod scoring;
 mod serve;
+mod validate;
 mod validator;
 
 pub use followups::{FollowupsConfig, Ladder, Step, StepKind, Template};
@@ -228,111 +229,11 @@ impl Config {
     /// Checks every value, returning (errors, warnings), each naming its key.
     pub fn validate(&self) -> (Vec<Issue>, Vec<Issue>) {
         let mut v = Validator::default();
-        v.non_empty("offer.name", &self.offer.name);
-        v.non_empty("offer.description", &self.offer.description);
-        if !(self.offer.price.is_finite() && self.offer.price >= 0.0) {
-            v.error("offer.price", "must be a number >= 0");
-        }
-        v.non_empty("offer.currency", &self.offer.currency);
-        for (key, url) in [
-            ("offer.booking_url", &self.offer.booking_url),
-            ("offer.payment_url", &self.offer.payment_url),
-        ] {
-            if !url.is_empty() && !url.starts_with("https://") && !url.starts_with("http://") {
-                v.error(key, "must start with https:// (or be empty)");
-            }
-        }
-        let n = self.icp.traits.len();
-        if !(4..=6).contains(&n) {
-            v.warn(
-                "icp.traits",
-                &format!("has {n} traits; 4–6 sharp traits score more reliably"),
-            );
-        }
-        let mut ids = std::collections::HashSet::new();
-        for (i, t) in self.icp.traits.iter().enumerate() {
-            v.id(&format!("icp.traits[{i}].id"), &t.id, &mut ids);
-            v.non_empty(&format!("icp.traits[{i}].text"), &t.text);
-            if !(t.weight.is_finite() && t.weight > 0.0) {
-                v.error(&format!("icp.traits[{i}].weight"), "must be a number > 0");
-            }
-        }
-        let n = self.icp.disqualifiers.len();
-        if !(2..=3).contains(&n) {
-            v.warn(
-                "icp.disqualifiers",
-                &format!("has {n} disqualifiers; 2–3 hard ones are recommended"),
-            );
-        }
-        for (i, d) in self.icp.disqualifiers.iter().enumerate() {
-            v.id(&format!("icp.disqualifiers[{i}].id"), &d.id, &mut ids);
-            v.non_empty(&format!("icp.disqualifiers[{i}].text"), &d.text);
-        }
-        let q = &self.qualification;
-        if q.min_questions == 0 {
-            v.error("qualification.min_questions", "must be at least 1");
-        }
-        if q.max_questions < q.min_questions {
-            v.error(
-                "qualification.max_questions",
-                &format!("must be >= min_questions ({})", q.min_questions),
-            );
-        }
-        if q.budget_not_before_message == 0 {
-            v.error(
-                "qualification.budget_not_before_message",
-                "must be at least 1 (the first lead message)",
-            );
-        }
-        if !(0.0..=1.0).contains(&q.min_confidence) {
-            v.error(
-                "qualification.min_confidence",
-                "must be between 0 and 1 (a probability; 0 keeps every value)",
-            );
-        }
-        match Framework::resolve(&q.framework, &q.slots) {
-            Ok(fw) => {
-                if q.framework != "custom" && !q.slots.is_empty() {
-                    v.error(
-                        "qualification.slots",
-                        "only allowed with framework = \"custom\"",
-                    );
-                }
-                v.issues.extend(fw.validate_slots("qualification.slots"));
-            }
-            Err(message) => v.error("qualification.framework", &message),
-        }
+        self.validate_offer(&mut v);
+        self.validate_icp(&mut v);
+        self.validate_qualification(&mut v);
         v.non_empty("persona.name", &self.persona.name);
-        if !(0.0..=2.0).contains(&self.llm.temperature) {
-            v.error("llm.temperature", "must be between 0 and 2");
-        }
-        if self.llm.timeout_secs == 0 {
-            v.error("llm.timeout_secs", "must be at least 1");
-        }
-        if self.llm.context_tokens < 512 {
-            v.error("llm.context_tokens", "must be at least 512");
-        }
-        if self.llm.provider == Provider::Openai {
-            v.non_empty("llm.base_url", &self.llm.base_url);
-            v.non_empty("llm.model", &self.llm.model);
-        }
-        if self.llm.api_key_env.starts_with("sk-") {
-            v.error(
-                "llm.api_key_env",
-                "looks like a key; put the NAME of an environment variable here, not the key",
-            );
-        }
-        for (key, price) in [
-            ("llm.price_per_1k_prompt", self.llm.price_per_1k_prompt),
-            (
-                "llm.price_per_1k_completion",
-                self.llm.price_per_1k_completion,
-            ),
-        ] {
-            if !(price.is_finite() && price >= 0.0) {
-                v.error(key, "must be a number >= 0");
-            }
-        }
+        self.validate_llm(&mut v);
         if !self.storage.url.starts_with("sqlite:") {
             v.error(
                 "storage.url",
