@@ -5,7 +5,7 @@ use super::turn::{Decision, Reply};
 use super::{context, guard, language, localized, rules, transcript, Agent, Result};
 use crate::config::Config;
 use crate::lead::Direction;
-use crate::llm::{tokens, ChatMessage, ChatRequest, Usage};
+use crate::llm::{tokens, ChatMessage, ChatRequest, ChatResponse, Usage};
 use crate::store::{Author, Memory};
 use serde_json::Value;
 use whatlang::Lang;
@@ -54,6 +54,31 @@ impl Agent {
         );
         let request = self.reply_request(memory, &ctx)?;
         let answer = self.model.chat(&request).await?;
+        let guarded = self.checked(memory, d, &answer, &ctx, lang, named.is_some())?;
+        if let Some(fired) = &guarded.fired {
+            tracing::info!(guards = %fired, "reply guard fired");
+        }
+        Ok(Reply {
+            guarded,
+            usage: answer.usage,
+            speed: answer.speed,
+        })
+    }
+
+    /// Code's checks on the model's words: a reply cut by the token cap
+    /// loses its unfinished sentence, the reply rules clean it, the guards
+    /// check what is left, and the rules settle the result. `named`: the
+    /// prompt named the lead's language (not English).
+    fn checked(
+        &self,
+        memory: &Memory,
+        d: &Decision,
+        answer: &ChatResponse,
+        ctx: &Value,
+        lang: Lang,
+        named: bool,
+    ) -> Result<guard::Guarded> {
+        let config = &self.loaded.config;
         let text = if answer.usage.completion_tokens >= REPLY_MAX_TOKENS {
             guard::finished(&answer.text)
         } else {
@@ -62,7 +87,7 @@ impl Agent {
         // fallback.j2 is English: other languages get code's own stand-in.
         let fallback = match localized::fallback(&d.plan, lang, &config.offer.name) {
             Some(text) => text,
-            None => self.prompts.render("fallback.j2", &ctx)?,
+            None => self.prompts.render("fallback.j2", ctx)?,
         };
         let lead_text = transcript::pending_text(memory);
         let lead_said = transcript::lead_said(memory);
@@ -91,7 +116,7 @@ impl Agent {
                     .slot
                     .as_deref()
                     .and_then(|id| self.loaded.framework.slot(id))
-                    .filter(|_| named.is_none()),
+                    .filter(|_| !named),
                 &config.offer.description,
                 &fallback,
             ),
@@ -100,15 +125,7 @@ impl Agent {
                 fired: None,
             },
         };
-        let guarded = rules::apply(guarded, earlier, &input);
-        if let Some(fired) = &guarded.fired {
-            tracing::info!(guards = %fired, "reply guard fired");
-        }
-        Ok(Reply {
-            guarded,
-            usage: answer.usage,
-            speed: answer.speed,
-        })
+        Ok(rules::apply(guarded, earlier, &input))
     }
 
     /// Stable instructions first, the conversation, then this turn's task:
