@@ -339,12 +339,18 @@ pub(crate) fn drop_implausible(
                     .and_then(text)
                     .is_some_and(|n| overlaps(&n, &value))
         });
-        let misplaced = match slot.role {
-            SlotRole::Timing => !says_when(&value),
-            SlotRole::Pain => asked(&value, lead_said) || holds_back(&value, true),
-            SlotRole::Outcome => asked(&value, lead_said) || holds_back(&value, false),
-            _ => false,
-        };
+        // A greeting or interest in the offer ("hello", "more info") is no
+        // fact about the lead, whatever field the model put it in; money
+        // and time have their own checks ("5k" is short but says something).
+        let empty = !matches!(slot.role, SlotRole::Budget | SlotRole::Timing)
+            && !super::filler::says_something(&value);
+        let misplaced = empty
+            || match slot.role {
+                SlotRole::Timing => !says_when(&value),
+                SlotRole::Pain => asked(&value, lead_said) || holds_back(&value, true),
+                SlotRole::Outcome => asked(&value, lead_said) || holds_back(&value, false),
+                _ => false,
+            };
         // The same words already stand for another slot, before or now (a
         // field whose role claims them first wins).
         let taken = framework.slots.iter().enumerate().any(|(j, o)| {
@@ -484,6 +490,19 @@ mod tests {
             drop_implausible(&fw, &mut slots, &known, "a law firm"),
             vec!["pain"]
         );
+    }
+
+    #[test]
+    fn a_greeting_is_no_fact_in_any_field() {
+        let fw = Framework::resolve("pif", &[]).unwrap();
+        let said = "hello\nwe're a law firm, we run Facebook Ads into Messenger";
+        let mut slots = BTreeMap::from([
+            ("pain".to_string(), json!("hello")),
+            ("business".to_string(), json!("law firm")),
+        ]);
+        let dropped = drop_implausible(&fw, &mut slots, &BTreeMap::new(), said);
+        assert_eq!(dropped, vec!["pain"]);
+        assert_eq!(slots.keys().collect::<Vec<_>>(), vec!["business"]);
     }
 
     #[test]

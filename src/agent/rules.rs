@@ -7,7 +7,8 @@
 //! 2. no configuration text copied in ([`super::copies::ConfigText`]);
 //! 3. no sentence or opener repeated from the bot's recent replies;
 //! 4. when little is left, the plan's static wording instead, and the
-//!    planned question when the reply has none;
+//!    planned question when the reply has none (small talk such as "how
+//!    are you?" is no question: it is cut when a question is planned);
 //! 5. the plan's directives said: the price when asked, that it is an
 //!    assistant when asked ([`super::directives`]).
 
@@ -67,6 +68,12 @@ pub(crate) fn apply(guarded: Guarded, earlier: Vec<String>, input: &Input) -> Gu
     let (mut kept, cut) = clean(&guarded.text, input);
     for name in &cut {
         note(&mut fired, name);
+    }
+    if input.plan.action == Action::Ask {
+        if let Some(without) = without_small_talk(&kept) {
+            kept = without;
+            note(&mut fired, "small_talk_cut");
+        }
     }
     if !useful(&kept) {
         kept = static_wording(input);
@@ -162,6 +169,46 @@ pub(crate) fn useful(text: &str) -> bool {
     sentences(text).iter().any(|s| {
         s.ends_with('?') || s.contains("http") || s.split_whitespace().count() >= USEFUL_WORDS
     })
+}
+
+/// Questions that ask nothing a qualification needs, in the six languages
+/// the rules know. A 1.5B model that had its repeated opener cut was left
+/// with "Wie geht es Ihnen?" as its whole reply to a lead describing a problem.
+const SMALL_TALK: &[&str] = &[
+    "how are you",
+    "how's it going",
+    "how are things",
+    "how is your day",
+    "cómo estás",
+    "como estas",
+    "cómo está usted",
+    "qué tal",
+    "como vai",
+    "como você está",
+    "tudo bem",
+    "wie geht es",
+    "wie geht's",
+    "comment allez-vous",
+    "comment ça va",
+    "ça va",
+    "come stai",
+    "come sta",
+];
+
+/// `text` without its small-talk questions, if it has any.
+fn without_small_talk(text: &str) -> Option<String> {
+    let all = sentences(text);
+    let kept: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|s| {
+            !(s.ends_with('?')
+                && SMALL_TALK
+                    .iter()
+                    .any(|p| super::signals::contains_phrase(s, p)))
+        })
+        .collect();
+    (kept.len() < all.len()).then(|| kept.join(" "))
 }
 
 /// The plan's templated wording without what was already sent; else the

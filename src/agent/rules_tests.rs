@@ -325,3 +325,33 @@ fn a_nurture_never_sends_the_same_stand_in_twice_in_a_row() {
     assert_eq!(g.text, "Got it, thanks for telling me.");
     assert_eq!(g.fired.as_deref(), Some("repeat_cut,static_wording"));
 }
+
+#[test]
+fn small_talk_is_no_question_when_one_is_planned() {
+    let f = fixture();
+    let p = plan(Action::Ask, Some(ASK));
+    // What a 1.5B model's German reply came to once its repeated opener was cut.
+    let g = run(&f, &p, "Wie geht es Ihnen?", &[], Lang::Deu);
+    assert!(!g.text.contains("Wie geht es"), "{}", g.text);
+    assert!(g.text.ends_with('?'), "{}", g.text);
+    assert!(g.fired.as_deref().unwrap_or("").contains("small_talk_cut"));
+    // A real question beside it stays.
+    let g = run(
+        &f,
+        &p,
+        "How are you? What does your roofing business do?",
+        &[],
+        Lang::Eng,
+    );
+    assert_eq!(g.text, "What does your roofing business do?");
+    // Without a planned question, small talk is left alone.
+    let close = plan(Action::Close, None);
+    let g = run(
+        &f,
+        &close,
+        "Great, here is the link. How are you today?",
+        &[],
+        Lang::Eng,
+    );
+    assert!(g.text.contains("How are you today?"), "{}", g.text);
+}
