@@ -6,8 +6,14 @@ use crate::lead::Direction;
 use crate::llm::ChatMessage;
 use crate::store::{Memory, Message};
 
-/// How many earlier messages the extractor sees for context.
+/// How many earlier messages the extractor sees for context, at least.
 pub(super) const EXTRACT_CONTEXT_MESSAGES: usize = 6;
+/// The extractor's window moves in steps of this many messages, not one by
+/// one: consecutive turns then start their transcript with the same
+/// messages, so a local model keeps them cached and evaluates only what is
+/// new (a window that slid every turn re-evaluated the whole transcript,
+/// ~120 tokens or 2 s on two cores, from the fourth turn on).
+pub(super) const EXTRACT_CONTEXT_STEP: usize = 4;
 /// An earlier message longer than this reaches the model cut (with "…"): a
 /// DM is rarely over 500 characters, and context is only context.
 const EARLIER_CHARS: usize = 500;
@@ -54,7 +60,7 @@ pub(super) fn extraction(memory: &Memory) -> String {
         .iter()
         .filter(|m| m.id < first_pending)
         .collect();
-    let start = earlier.len().saturating_sub(EXTRACT_CONTEXT_MESSAGES);
+    let start = context_start(memory, &earlier);
     let mut out = String::new();
     if start < earlier.len() {
         out.push_str("Earlier messages:\n");
@@ -75,6 +81,21 @@ pub(super) fn extraction(memory: &Memory) -> String {
     };
     out.push_str(&format!("{label}:\n{}", pending_text(memory)));
     out
+}
+
+/// Where the extractor's context starts in `earlier`: at a message number
+/// that is a multiple of [`EXTRACT_CONTEXT_STEP`], with at least
+/// [`EXTRACT_CONTEXT_MESSAGES`] messages after it (fewer when there are fewer).
+fn context_start(memory: &Memory, earlier: &[&Message]) -> usize {
+    let skipped = earlier
+        .first()
+        .and_then(|m| memory.message_number(m.id))
+        .map_or(0, |n| n - 1);
+    let total = skipped + earlier.len();
+    let from = total.saturating_sub(EXTRACT_CONTEXT_MESSAGES) / EXTRACT_CONTEXT_STEP
+        * EXTRACT_CONTEXT_STEP;
+    from.saturating_sub(skipped)
+        .min(earlier.len().saturating_sub(EXTRACT_CONTEXT_MESSAGES))
 }
 
 /// The conversation as chat messages (lead = user, Setter or a human from the

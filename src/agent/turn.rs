@@ -18,13 +18,15 @@ use std::time::Instant;
 use tracing::Instrument;
 
 /// Messages a turn loads: the newest 20 (ten exchanges). The extractor sees
-/// the newest 7 of them, grounding checks slot values against the lead's
+/// the newest 7 to 10 of them, grounding checks slot values against the lead's
 /// words among them, and the reply sees them trimmed to the token budget;
 /// facts from older messages reach the reply through the known slots. Counts
 /// (message number, turn number) come from the store, not from this window,
 /// so a turn costs the same at 20 or 2,000 stored messages.
 pub(super) const HISTORY_MESSAGES: usize = 20;
-const _: () = assert!(HISTORY_MESSAGES > transcript::EXTRACT_CONTEXT_MESSAGES);
+const _: () = assert!(
+    HISTORY_MESSAGES > transcript::EXTRACT_CONTEXT_MESSAGES + transcript::EXTRACT_CONTEXT_STEP
+);
 
 /// What the decide step settled, in code.
 pub(super) struct Decision {
