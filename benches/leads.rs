@@ -109,11 +109,11 @@ pub fn interleaved(dir: &Path) -> Option<String> {
         results.push((label, run));
     }
     let base = percentile(&results[0].1.warm_ms, 0.5).max(1.0);
-    let mut out = format!(
+    let mut out = String::from(
         "Five leads, four messages each, answered in turn (one message from each, \
          round robin), a new process per row:\n\n\
          | KV cache | warm turns | p50 | p90 | p50 / lanes | reply prompt reused (mean) | whole process | peak RSS |\n\
-         |---|---|---|---|---|---|---|---|\n"
+         |---|---|---|---|---|---|---|---|\n",
     );
     for (label, run) in &results {
         let p50 = percentile(&run.warm_ms, 0.5);
