@@ -57,6 +57,7 @@ impl ChatModel for InstantModel {
             },
             speed: None,
             confidence: Default::default(),
+            forced: Default::default(),
         })
     }
     fn info(&self) -> ModelInfo {

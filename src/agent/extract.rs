@@ -32,6 +32,9 @@ pub struct Extracted {
     /// Per leaf, how sure the model was that it holds a value (see
     /// [`crate::llm::ChatResponse::confidence`]); empty for API models.
     pub confidence: BTreeMap<String, f32>,
+    /// Leaves the grammar held to the lead's words against the model's
+    /// choice (see [`crate::llm::ChatResponse::forced`]).
+    pub forced: std::collections::BTreeSet<String>,
 }
 
 fn nullable(kind: SlotKind, values: &[String]) -> Value {
@@ -181,13 +184,16 @@ pub fn parse(text: &str, framework: &Framework, icp: &Icp) -> Result<Extraction,
 }
 
 /// Leaves unknown every slot the model was less sure of than `min` (its
-/// probability of writing a value rather than `null`); returns their ids.
-/// With no confidence reported (API models, or `min` = 0) nothing changes.
-pub fn abstain(x: &mut Extracted, min: f64) -> Vec<String> {
-    let confidence = &x.confidence;
+/// probability of writing a value rather than `null`), and, with
+/// `drop_forced`, every slot the grammar held to the lead's words against
+/// the model's choice; returns their ids. With no confidence reported (API
+/// models, or `min` = 0) nothing changes.
+pub fn abstain(x: &mut Extracted, min: f64, drop_forced: bool) -> Vec<String> {
+    let (confidence, forced) = (&x.confidence, &x.forced);
     let mut dropped = Vec::new();
     x.extraction.slots.retain(|id, _| {
-        let sure = confidence.get(id).is_none_or(|p| f64::from(*p) >= min);
+        let sure = confidence.get(id).is_none_or(|p| f64::from(*p) >= min)
+            && !(drop_forced && forced.contains(id));
         if !sure {
             dropped.push(id.clone());
         }
@@ -224,6 +230,7 @@ pub async fn run(
         Ok(extraction) => {
             outcome.extraction = extraction;
             outcome.confidence = first.confidence;
+            outcome.forced = first.forced;
             return Ok(outcome);
         }
         Err(err) => err,
@@ -239,6 +246,7 @@ pub async fn run(
         Ok(extraction) => {
             outcome.extraction = extraction;
             outcome.confidence = second.confidence;
+            outcome.forced = second.forced;
             outcome.problem = Some(format!("repaired: {err}"));
         }
         Err(err2) => {
@@ -294,8 +302,13 @@ mod tests {
             ("budget".to_string(), json!("$3k")),
         ]);
         x.confidence = BTreeMap::from([("pain".to_string(), 0.55), ("business".to_string(), 0.97)]);
-        assert!(abstain(&mut x.clone(), 0.0).is_empty());
-        assert_eq!(abstain(&mut x, 0.8), vec!["pain"]);
+        assert!(abstain(&mut x.clone(), 0.0, true).is_empty());
+        // A value the grammar forced goes only when told to (English leads).
+        x.forced = ["business".to_string()].into();
+        assert_eq!(abstain(&mut x.clone(), 0.8, false), vec!["pain"]);
+        let mut strict = x.clone();
+        assert_eq!(abstain(&mut strict, 0.8, true), vec!["business", "pain"]);
+        assert_eq!(abstain(&mut x, 0.8, false), vec!["pain"]);
         // Without a reported confidence (an API model) a value stays.
         assert_eq!(
             x.extraction.slots.keys().collect::<Vec<_>>(),

@@ -44,13 +44,17 @@ pub(super) fn pending_text(memory: &Memory) -> String {
 /// Every message the lead has written, one per line: what grounding and
 /// the reply rules compare values and sentences with.
 pub(super) fn lead_said(memory: &Memory) -> String {
+    lead_messages(memory).join("\n")
+}
+
+/// Every message the lead has written (in the loaded window), oldest first.
+pub(super) fn lead_messages(memory: &Memory) -> Vec<&str> {
     memory
         .messages
         .iter()
         .filter(|m| m.direction == Direction::In)
         .map(|m| m.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect()
 }
 
 pub(super) fn extraction(memory: &Memory) -> String {

@@ -4,8 +4,8 @@
 use super::directives::Directives;
 use super::steer::Steering;
 use super::{
-    budget, evidence, extract, grounding, guard, plan, plausible, reasons, revenue, score,
-    transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
+    budget, evidence, extract, grounding, guard, language, plan, plausible, reasons, revenue,
+    score, transcript, Agent, Answer, Result, StageTimes, TokenReport, TurnReport,
 };
 use crate::lead::{EvidenceKind, Stage};
 use crate::llm::{tokens, Speed, Usage};
@@ -228,12 +228,7 @@ impl Agent {
         // Values must be spans of the lead's messages. Earlier ones count
         // too: a model that restates a known fact copies it from where the
         // lead said it, instead of being held to the newest message's words.
-        let read: Vec<&str> = memory
-            .messages
-            .iter()
-            .filter(|m| m.direction == crate::lead::Direction::In)
-            .map(|m| m.text.as_str())
-            .collect();
+        let read = transcript::lead_messages(memory);
         let mut extracted = extract::run(
             self.model.as_ref(),
             self.extract_system.as_str().to_owned(),
@@ -244,11 +239,18 @@ impl Agent {
             &memory.lead.id,
         )
         .await?;
+        let lead_text = read.join("\n");
+        // Held to the lead's words against its own choice, the model meant
+        // other words: an invention when the lead writes English (the
+        // prompt's language); when the lead writes another language it is
+        // mostly a translation, and the verbatim words the grammar kept are
+        // what the lead said, so only the confidence judges them.
+        let english = language::detect(&lead_text).is_none_or(|l| l == whatlang::Lang::Eng);
         let unsure = extract::abstain(
             &mut extracted,
             self.loaded.config.qualification.min_confidence,
+            english,
         );
-        let lead_text = transcript::lead_said(memory);
         let slots = &mut extracted.extraction.slots;
         let mut dropped = unsure;
         dropped.extend(budget::settle(

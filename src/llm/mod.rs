@@ -165,6 +165,13 @@ pub struct ChatResponse {
     /// be tuned on a replay.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub confidence: std::collections::BTreeMap<String, f32>,
+    /// Span leaves whose first tokens the grammar chose against the model's
+    /// own choice: it meant words the lead did not write (an invention, or
+    /// a translation of the lead's words into English). Only the embedded
+    /// model reports it. Cassettes recorded before it have confidence 0
+    /// for these leaves instead.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub forced: std::collections::BTreeSet<String>,
 }
 
 /// Who answers: used in error messages, cassette keys and cost reports.

@@ -93,6 +93,7 @@ impl OpenAiModel {
             usage,
             speed: None,
             confidence: Default::default(),
+            forced: Default::default(),
         })
     }
 

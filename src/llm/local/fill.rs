@@ -30,6 +30,9 @@ pub(super) struct Filled {
     pub(super) produced: usize,
     pub(super) fallbacks: usize,
     pub(super) confidence: Confidence,
+    /// Span leaves the grammar overruled at the start (see
+    /// [`crate::llm::ChatResponse::forced`]).
+    pub(super) forced: std::collections::BTreeSet<String>,
 }
 
 /// Writes the skeleton's literal text ourselves and lets the model fill each
@@ -54,6 +57,7 @@ pub(super) fn fill_skeleton<'b>(
             produced: 0,
             fallbacks: 0,
             confidence: Confidence::new(),
+            forced: Default::default(),
         },
         pending: String::new(),
         carry: Vec::new(),
@@ -136,8 +140,8 @@ impl Filler<'_, '_> {
         let mut written = String::from_utf8_lossy(&leaf.value).into_owned();
         if span && leaf.forced && written.trim_start().starts_with('"') {
             // The model meant words the lead did not write; the span it was
-            // held to is not its answer.
-            self.filled.confidence.insert(path.to_string(), 0.0);
+            // held to may not be its answer.
+            self.filled.forced.insert(path.to_string());
         }
         if leaf.complete {
             let trimmed = written.trim_end_matches([',', '\n']).len();

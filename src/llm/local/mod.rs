@@ -407,9 +407,11 @@ impl Engine {
 
         // Generation.
         let gen_started = Instant::now();
+        let mut forced = Default::default();
         let (text, generated, fallbacks, confidence) = match &mut plan {
             Plan::Skeleton(steps) => {
                 let f = fill_skeleton(model, slot, &mut batch, steps, last_logits, max_new)?;
+                forced = f.forced;
                 (f.text, f.produced, f.fallbacks, f.confidence)
             }
             Plan::Sample(sampler) => {
@@ -446,6 +448,7 @@ impl Engine {
                 reused_tokens: keep as u32,
             }),
             confidence,
+            forced,
         })
     }
 }
