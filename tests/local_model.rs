@@ -108,24 +108,32 @@ async fn three_turns_with_the_local_model() {
     }
 }
 
+/// The embedded model with the example config and `timeout_secs`, or `None`
+/// (with a notice) when the model file is not on disk.
+fn local_model(timeout_secs: u64) -> Option<setter::llm::local::LocalModel> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::example();
+    c.llm.provider = Provider::Local;
+    c.llm.timeout_secs = timeout_secs;
+    let config_path = dir.path().join("setter.toml");
+    std::fs::write(&config_path, toml::to_string(&c).unwrap()).unwrap();
+    let loaded = config::load(&config_path).unwrap();
+    if !setter::llm::local::model_path(&loaded).unwrap().is_file() {
+        eprintln!("SKIPPED: no local model (run `setter model pull`)");
+        return None;
+    }
+    Some(setter::llm::local::LocalModel::from_config(&loaded).unwrap())
+}
+
 /// `[llm] timeout_secs` holds for the embedded model too, and a caller that
 /// stops waiting frees the engine: the blocking decode loop checks both.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "runs the real local model (needs `setter model pull`)"]
 async fn a_local_call_stops_at_its_timeout_and_when_dropped() {
     use setter::llm::{ChatMessage, ChatModel, ChatRequest};
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = Config::example();
-    c.llm.provider = Provider::Local;
-    c.llm.timeout_secs = 1;
-    let config_path = dir.path().join("setter.toml");
-    std::fs::write(&config_path, toml::to_string(&c).unwrap()).unwrap();
-    let loaded = config::load(&config_path).unwrap();
-    if !setter::llm::local::model_path(&loaded).unwrap().is_file() {
-        eprintln!("SKIPPED: no local model (run `setter model pull`)");
+    let Some(model) = local_model(1) else {
         return;
-    }
-    let model = setter::llm::local::LocalModel::from_config(&loaded).unwrap();
+    };
     let long = ChatRequest {
         messages: vec![ChatMessage::user(
             "Write a 2,000-word essay on the history of roofing.".to_string(),
@@ -162,18 +170,9 @@ async fn a_local_call_stops_at_its_timeout_and_when_dropped() {
 #[ignore = "runs the real local model (needs `setter model pull`)"]
 async fn interleaved_leads_keep_their_own_cache() {
     use setter::llm::{ChatMessage, ChatModel, ChatRequest};
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = Config::example();
-    c.llm.provider = Provider::Local;
-    c.llm.timeout_secs = 900;
-    let config_path = dir.path().join("setter.toml");
-    std::fs::write(&config_path, toml::to_string(&c).unwrap()).unwrap();
-    let loaded = config::load(&config_path).unwrap();
-    if !setter::llm::local::model_path(&loaded).unwrap().is_file() {
-        eprintln!("SKIPPED: no local model (run `setter model pull`)");
+    let Some(model) = local_model(900) else {
         return;
-    }
-    let model = setter::llm::local::LocalModel::from_config(&loaded).unwrap();
+    };
     let system = ChatMessage::system("You answer in one short sentence.".to_string());
     let request = |lead: &str, messages: &[&str]| ChatRequest {
         messages: std::iter::once(system.clone())
