@@ -316,55 +316,37 @@ pub(crate) fn drop_implausible(
     known: &BTreeMap<String, Value>,
     lead_said: &str,
 ) -> Vec<String> {
-    let text = |v: &Value| v.as_str().map(str::to_string);
-    let claims = claims(slots);
     let before = slots.clone();
     let mut dropped = Vec::new();
     for (i, slot) in framework.slots.iter().enumerate() {
         let Some(value) = slots.get(&slot.id).and_then(text) else {
             continue;
         };
+        // The same words already stand for another slot: one from an earlier
+        // turn, or one this turn whose role claims them first.
+        let taken = framework.slots.iter().enumerate().any(|(j, o)| {
+            j != i
+                && known
+                    .get(&o.id)
+                    .and_then(text)
+                    .filter(|_| !slots.contains_key(&o.id))
+                    .is_some_and(|e| overlaps(&e, &value))
+        }) || outranked(framework, i, &value, slots);
         // One phrase in many fields is the model not knowing where it goes:
         // it may only go where its role ranks first, and there it does not
         // replace what the lead said earlier.
-        let unsure = claims.get(&slot.id).is_some_and(|&n| n >= UNSURE_CLAIMS);
-        let replaces = known
-            .get(&slot.id)
-            .and_then(text)
-            .is_some_and(|k| !overlaps(&k, &value));
-        let outranked = framework.slots.iter().enumerate().any(|(j, o)| {
-            (rank(o.role), j) < (rank(slot.role), i)
-                && before
-                    .get(&o.id)
+        let claims = before
+            .values()
+            .filter_map(Value::as_str)
+            .filter(|o| overlaps(o, &value))
+            .count();
+        let unsure = claims >= UNSURE_CLAIMS
+            && (outranked(framework, i, &value, &before)
+                || known
+                    .get(&slot.id)
                     .and_then(text)
-                    .is_some_and(|n| overlaps(&n, &value))
-        });
-        // A greeting or interest in the offer ("hello", "more info") is no
-        // fact about the lead, whatever field the model put it in; money
-        // and time have their own checks ("5k" is short but says something).
-        let empty = !matches!(slot.role, SlotRole::Budget | SlotRole::Timing)
-            && !super::filler::says_something(&value);
-        let misplaced = empty
-            || match slot.role {
-                SlotRole::Timing => !says_when(&value),
-                SlotRole::Pain => asked(&value, lead_said) || holds_back(&value, true),
-                SlotRole::Outcome => asked(&value, lead_said) || holds_back(&value, false),
-                _ => false,
-            };
-        // The same words already stand for another slot, before or now (a
-        // field whose role claims them first wins).
-        let taken = framework.slots.iter().enumerate().any(|(j, o)| {
-            let earlier = known
-                .get(&o.id)
-                .and_then(text)
-                .filter(|_| !slots.contains_key(&o.id));
-            let now = slots.get(&o.id).and_then(text);
-            let first = (rank(o.role), j) < (rank(slot.role), i);
-            j != i
-                && (earlier.is_some_and(|e| overlaps(&e, &value))
-                    || (first && now.is_some_and(|n| overlaps(&n, &value))))
-        });
-        if misplaced || taken || (unsure && (replaces || outranked)) {
+                    .is_some_and(|k| !overlaps(&k, &value)));
+        if misplaced(slot.role, &value, lead_said) || taken || unsure {
             slots.remove(&slot.id);
             dropped.push(slot.id.clone());
         }
@@ -372,26 +354,50 @@ pub(crate) fn drop_implausible(
     dropped
 }
 
+/// A slot value as text (`None` for other JSON).
+fn text(value: &Value) -> Option<String> {
+    value.as_str().map(str::to_string)
+}
+
+/// Whether `value` does not fit `role` on its own: a greeting or interest
+/// in the offer ("hello", "more info") is no fact about the lead in any
+/// field (money and time have their own checks: "5k" is short but says
+/// something); a timeline must say when; a pain or outcome is neither a
+/// question nor a reason to wait.
+fn misplaced(role: SlotRole, value: &str, lead_said: &str) -> bool {
+    let empty = !matches!(role, SlotRole::Budget | SlotRole::Timing)
+        && !super::filler::says_something(value);
+    empty
+        || match role {
+            SlotRole::Timing => !says_when(value),
+            SlotRole::Pain => asked(value, lead_said) || holds_back(value, true),
+            SlotRole::Outcome => asked(value, lead_said) || holds_back(value, false),
+            _ => false,
+        }
+}
+
+/// Whether a field whose role ranks before slot `i`'s holds `value` in `slots`.
+fn outranked(
+    framework: &Framework,
+    i: usize,
+    value: &str,
+    slots: &BTreeMap<String, Value>,
+) -> bool {
+    let mine = (rank(framework.slots[i].role), i);
+    framework.slots.iter().enumerate().any(|(j, o)| {
+        (rank(o.role), j) < mine
+            && slots
+                .get(&o.id)
+                .and_then(text)
+                .is_some_and(|n| overlaps(&n, value))
+    })
+}
+
 /// How many fields holding one phrase make it a phrase the model could not
 /// place: a small model that cannot tell copies the newest message into
 /// every field ("I'm the owner, it's my call" as business, pain, outcome,
 /// timeline and budget).
 const UNSURE_CLAIMS: usize = 3;
-
-/// Per slot, how many of this turn's slots hold the same words (itself included).
-fn claims(slots: &BTreeMap<String, Value>) -> BTreeMap<String, usize> {
-    let values: Vec<(&String, &str)> = slots
-        .iter()
-        .filter_map(|(k, v)| v.as_str().map(|v| (k, v)))
-        .collect();
-    values
-        .iter()
-        .map(|(k, v)| {
-            let n = values.iter().filter(|(_, o)| overlaps(o, v)).count();
-            ((*k).clone(), n)
-        })
-        .collect()
-}
 
 /// Which role a phrase most plausibly belongs to when two fields hold it:
 /// what the business is, money and time are concrete; a pain is more often
@@ -409,133 +415,5 @@ fn rank(role: SlotRole) -> u8 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn a_timeline_says_when_in_six_languages() {
-        for v in [
-            "in 2 weeks",
-            "Monday morning",
-            "yesterday",
-            "asap",
-            "este mês",
-            "más tarde",
-            "nächste Woche",
-            "le mois prochain",
-            "entro domani",
-            "by 5pm",
-        ] {
-            assert!(says_when(v), "{v}");
-        }
-        for v in [
-            "instagram",
-            "fill my calendar with discovery calls",
-            "10-15 a week",
-            "$3k per month",
-        ] {
-            assert!(!says_when(v), "{v}");
-        }
-    }
-
-    #[test]
-    fn a_question_is_not_a_pain_and_one_phrase_fills_one_slot() {
-        let fw = Framework::resolve("pif", &[]).unwrap();
-        let said =
-            "we're a small video production company. can we set up a call?\nHow much do you charge";
-        let mut slots = BTreeMap::from([
-            (
-                "business".to_string(),
-                json!("small video production company"),
-            ),
-            (
-                "pain".to_string(),
-                json!("we're a small video production company"),
-            ),
-            ("desired_outcome".to_string(), json!("set up a call")),
-            ("timeline".to_string(), json!("video production")),
-        ]);
-        let mut dropped = drop_implausible(&fw, &mut slots, &BTreeMap::new(), said);
-        dropped.sort();
-        assert_eq!(dropped, vec!["desired_outcome", "pain", "timeline"]);
-        assert_eq!(slots.keys().collect::<Vec<_>>(), vec!["business"]);
-        // A reason to wait is no pain; a request is no pain.
-        for (v, pain) in [
-            ("not right now", true),
-            ("no budget", true),
-            ("solo mirando por ahora", false),
-        ] {
-            assert!(holds_back(v, pain), "{v}");
-        }
-        assert!(holds_back("I'd rather see the demo first", true));
-        assert!(!holds_back("book more discovery calls", false));
-        assert!(!holds_back("we miss calls at night", true));
-        // A DM's question often has no "?".
-        assert!(asked("how much do you charge", said));
-        assert!(!asked("small video production company", said));
-        // A pain outranks an outcome; a known value keeps its words.
-        let mut slots = BTreeMap::from([
-            ("pain".to_string(), json!("intake team is slow")),
-            ("desired_outcome".to_string(), json!("intake team is slow")),
-        ]);
-        let known = BTreeMap::new();
-        assert_eq!(
-            drop_implausible(&fw, &mut slots, &known, "our intake team is slow"),
-            vec!["desired_outcome"]
-        );
-        let known = BTreeMap::from([("business".to_string(), json!("law firm"))]);
-        let mut slots = BTreeMap::from([("pain".to_string(), json!("law firm"))]);
-        assert_eq!(
-            drop_implausible(&fw, &mut slots, &known, "a law firm"),
-            vec!["pain"]
-        );
-    }
-
-    #[test]
-    fn a_greeting_is_no_fact_in_any_field() {
-        let fw = Framework::resolve("pif", &[]).unwrap();
-        let said = "hello\nwe're a law firm, we run Facebook Ads into Messenger";
-        let mut slots = BTreeMap::from([
-            ("pain".to_string(), json!("hello")),
-            ("business".to_string(), json!("law firm")),
-        ]);
-        let dropped = drop_implausible(&fw, &mut slots, &BTreeMap::new(), said);
-        assert_eq!(dropped, vec!["pain"]);
-        assert_eq!(slots.keys().collect::<Vec<_>>(), vec!["business"]);
-    }
-
-    #[test]
-    fn a_phrase_put_in_every_field_does_not_replace_what_the_lead_said() {
-        let fw = Framework::resolve("pif", &[]).unwrap();
-        let newest = "I'm the owner, it's my call";
-        let known = BTreeMap::from([
-            ("business".to_string(), json!("roofing company")),
-            ("pain".to_string(), json!("miss calls at night")),
-        ]);
-        let mut slots: BTreeMap<String, Value> = ["business", "pain", "desired_outcome"]
-            .iter()
-            .map(|k| (k.to_string(), json!(newest)))
-            .collect();
-        let mut dropped = drop_implausible(&fw, &mut slots, &known, newest);
-        dropped.sort();
-        assert_eq!(dropped, vec!["business", "desired_outcome", "pain"]);
-        // In two fields it is an ordinary conflict: the higher role keeps it.
-        let mut slots: BTreeMap<String, Value> = ["business", "pain"]
-            .iter()
-            .map(|k| (k.to_string(), json!("we're a physio clinic")))
-            .collect();
-        let said = "we're a physio clinic";
-        assert_eq!(
-            drop_implausible(&fw, &mut slots, &BTreeMap::new(), said),
-            vec!["pain"]
-        );
-        // Nothing known: the phrase still goes to the field whose role claims it first.
-        let mut slots: BTreeMap<String, Value> = ["business", "pain", "desired_outcome"]
-            .iter()
-            .map(|k| (k.to_string(), json!(said)))
-            .collect();
-        drop_implausible(&fw, &mut slots, &BTreeMap::new(), said);
-        assert_eq!(slots.keys().collect::<Vec<_>>(), vec!["business"]);
-    }
-}
+#[path = "plausible_tests.rs"]
+mod tests;
