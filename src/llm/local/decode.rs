@@ -151,11 +151,7 @@ pub(super) fn argmax(logits: &[f32]) -> LlamaToken {
 /// least one token is always left to evaluate, to get fresh logits.
 pub(super) fn reuse_prefix(slot: &mut Slot, tokens: &[LlamaToken], reuse: bool) -> usize {
     let mut keep = if reuse {
-        slot.cached
-            .iter()
-            .zip(tokens)
-            .take_while(|(a, b)| a == b)
-            .count()
+        super::lanes::common_prefix(&slot.cached, tokens)
     } else {
         0
     };
@@ -165,11 +161,13 @@ pub(super) fn reuse_prefix(slot: &mut Slot, tokens: &[LlamaToken], reuse: bool) 
             .ctx
             .clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None)
             .unwrap_or(false);
-        if !removed {
-            slot.ctx.clear_kv_cache();
+        if removed {
+            slot.cached.truncate(keep);
+        } else {
+            // Only this lane: the other lanes' cells stay theirs.
+            slot.forget_active();
             keep = 0;
         }
-        slot.cached.truncate(keep);
     }
     keep
 }
