@@ -92,11 +92,7 @@ impl Sampling {
                     // Next: the best allowed token among the model's top few,
                     // and only then the whole vocabulary (slow: ~150k pieces).
                     *fallbacks += 1;
-                    match best_allowed(grammar, top_candidates(logits)) {
-                        Some(token) => token,
-                        None => best_allowed(grammar, ctx.token_data_array_ith(idx).data)
-                            .ok_or("the grammar allows no token here")?,
-                    }
+                    allowed_fallback(grammar, ctx, idx)?
                 };
                 grammar.accept(token);
                 Ok(token)
@@ -117,6 +113,21 @@ pub(super) fn top_candidates(logits: &[f32]) -> Vec<LlamaTokenData> {
     top.select_nth_unstable_by(k - 1, |a, b| b.logit().total_cmp(&a.logit()));
     top.truncate(k);
     top
+}
+
+/// The best token the grammar allows at batch index `idx` when the model's
+/// own choice is not: among the `GRAMMAR_TOP_K` likeliest first, then in
+/// the whole vocabulary (slow: ~150k pieces).
+pub(super) fn allowed_fallback(
+    grammar: &mut LlamaSampler,
+    ctx: &LlamaContext<'_>,
+    idx: i32,
+) -> Result<LlamaToken, String> {
+    match best_allowed(grammar, top_candidates(ctx.get_logits_ith(idx))) {
+        Some(token) => Ok(token),
+        None => best_allowed(grammar, ctx.token_data_array_ith(idx).data)
+            .ok_or_else(|| "the grammar allows no token here".to_string()),
+    }
 }
 
 /// The highest-logit token the grammar allows among `candidates`.

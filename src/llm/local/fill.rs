@@ -9,7 +9,7 @@
 //! A null leaf therefore costs no decode of its own, only its share of the
 //! next batch.
 
-use super::decode::{allows, argmax, best_allowed, feed, top_candidates};
+use super::decode::{allowed_fallback, allows, argmax, feed, top_candidates};
 use super::skeleton::{Step, FORCED_WITHIN, LEAF_MAX_TOKENS};
 use super::Slot;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -23,8 +23,10 @@ use llama_cpp_2::token::LlamaToken;
 /// than `null` (see [`crate::llm::ChatResponse::confidence`]).
 pub(super) type Confidence = std::collections::BTreeMap<String, f32>;
 
-/// What filling a skeleton produced: the JSON text, tokens decoded (ours
-/// and the model's), grammar fallbacks and per-leaf confidence.
+/// What a call generated: the text, tokens decoded (for a skeleton, ours
+/// and the model's), grammar fallbacks and, for a skeleton, per-leaf
+/// confidence and forced leaves.
+#[derive(Default)]
 pub(super) struct Filled {
     pub(super) text: String,
     pub(super) produced: usize,
@@ -52,13 +54,7 @@ pub(super) fn fill_skeleton<'b>(
         batch,
         idx,
         max_new,
-        filled: Filled {
-            text: String::new(),
-            produced: 0,
-            fallbacks: 0,
-            confidence: Confidence::new(),
-            forced: Default::default(),
-        },
+        filled: Filled::default(),
         pending: String::new(),
         carry: Vec::new(),
         tail: String::new(),
@@ -95,8 +91,8 @@ struct Filler<'a, 'b> {
 struct Leaf {
     /// What the model wrote, as bytes.
     value: Vec<u8>,
-    /// The same, as tokens.
-    tokens: Vec<LlamaToken>,
+    /// How many tokens that is.
+    n: usize,
     /// The value is whole (else it was cut short by a token limit).
     complete: bool,
     /// The grammar overruled the model's own choice within its first tokens.
@@ -165,12 +161,12 @@ impl Filler<'_, '_> {
         let eos = self.model.vocab().eos();
         let mut leaf = Leaf {
             value: Vec::new(),
-            tokens: Vec::new(),
+            n: 0,
             complete: false,
             forced: false,
         };
         leaf.complete = loop {
-            if leaf.tokens.len() >= LEAF_MAX_TOKENS || self.filled.produced >= self.max_new {
+            if leaf.n >= LEAF_MAX_TOKENS || self.filled.produced >= self.max_new {
                 break allows(grammar, eos);
             }
             let Some(token) = self.choose(path, grammar, &mut leaf)? else {
@@ -198,8 +194,7 @@ impl Filler<'_, '_> {
     ) -> std::result::Result<Option<LlamaToken>, String> {
         let vocab = self.model.vocab();
         let logits = self.slot.ctx.get_logits_ith(self.idx);
-        let first = leaf.tokens.is_empty();
-        if first {
+        if leaf.n == 0 {
             if let Some(p) = string_probability(self.model, grammar, logits) {
                 self.filled.confidence.insert(path.to_string(), p);
             }
@@ -212,12 +207,8 @@ impl Filler<'_, '_> {
             return Ok(None);
         }
         self.filled.fallbacks += 1;
-        leaf.forced |= leaf.tokens.len() < FORCED_WITHIN;
-        let token = match best_allowed(grammar, top_candidates(logits)) {
-            Some(t) => t,
-            None => best_allowed(grammar, self.slot.ctx.token_data_array_ith(self.idx).data)
-                .ok_or("the grammar allows no token here")?,
-        };
+        leaf.forced |= leaf.n < FORCED_WITHIN;
+        let token = allowed_fallback(grammar, &self.slot.ctx, self.idx)?;
         Ok((!vocab.is_eog(token)).then_some(token))
     }
 
@@ -226,7 +217,7 @@ impl Filler<'_, '_> {
         grammar.accept(token);
         let vocab = self.model.vocab();
         leaf.value.extend(vocab.token_to_piece(token, false, None));
-        leaf.tokens.push(token);
+        leaf.n += 1;
         self.filled.produced += 1;
         is_whole_value(&leaf.value) && allows(grammar, vocab.eos())
     }

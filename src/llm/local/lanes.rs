@@ -181,9 +181,3 @@ impl Slot {
 pub(super) fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
-
-/// Whether one lane per conversation is on: unless `SETTER_LOCAL_LANES` is
-/// `0`, `false`, `off` or `no` (for the benchmark's comparison).
-pub(super) fn enabled(value: Option<&str>) -> bool {
-    super::prefix_reuse_enabled(value)
-}

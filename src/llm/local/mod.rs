@@ -34,7 +34,7 @@ mod warm;
 use super::stop::Stop;
 use super::{ChatModel, ChatRequest, ChatResponse, Error, ModelInfo, Result, Role, Speed, Usage};
 use decode::{rate, Plan};
-use fill::fill_skeleton;
+use fill::{fill_skeleton, Filled};
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
@@ -74,12 +74,18 @@ pub const WARM_START_ENV: &str = "SETTER_LOCAL_WARM_START";
 /// measure what lanes save (`cargo bench --bench core`).
 pub const LANES_ENV: &str = "SETTER_LOCAL_LANES";
 
-/// Whether a [`PREFIX_REUSE_ENV`] value leaves prefix reuse on.
-fn prefix_reuse_enabled(value: Option<&str>) -> bool {
+/// Whether an on-by-default switch ([`PREFIX_REUSE_ENV`], [`WARM_START_ENV`],
+/// [`LANES_ENV`]) with this value is on: anything but `0`, `false`, `off`, `no`.
+fn switch_on(value: Option<&str>) -> bool {
     !matches!(
         value.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
         Some("0" | "false" | "off" | "no")
     )
+}
+
+/// Whether the switch in environment variable `name` is on (see [`switch_on`]).
+fn env_switch(name: &str) -> bool {
+    switch_on(std::env::var(name).ok().as_deref())
 }
 
 /// llama.cpp's backend may be initialised once per process.
@@ -265,13 +271,12 @@ impl Engine {
             .map(|n| n.get())
             .unwrap_or(4);
         let threads = i32::try_from(threads).unwrap_or(4);
-        let lanes_on = lanes::enabled(std::env::var(LANES_ENV).ok().as_deref());
+        let lanes_on = env_switch(LANES_ENV);
         let mut slots = (0..2)
             .map(|_| Slot::new(model, backend, n_ctx, threads, lanes_on))
             .collect::<Result<Vec<_>>>()?;
-        let prefix_reuse = prefix_reuse_enabled(std::env::var(PREFIX_REUSE_ENV).ok().as_deref());
-        let warm_start =
-            prefix_reuse && prefix_reuse_enabled(std::env::var(WARM_START_ENV).ok().as_deref());
+        let prefix_reuse = env_switch(PREFIX_REUSE_ENV);
+        let warm_start = prefix_reuse && env_switch(WARM_START_ENV);
         let warm = warm_start
             .then(|| warm::WarmFiles::beside(path, n_ctx, slots.len()))
             .flatten();
@@ -354,28 +359,7 @@ impl Engine {
         request: &ChatRequest,
     ) -> std::result::Result<ChatResponse, String> {
         let model = self.model;
-        let vocab = model.vocab();
-
-        // Prompt.
-        let messages = request
-            .messages
-            .iter()
-            .map(|m| {
-                let role = match m.role {
-                    Role::System => "system",
-                    Role::User => "user",
-                    Role::Assistant => "assistant",
-                };
-                LlamaChatMessage::new(role.into(), m.content.clone()).map_err(|e| e.to_string())
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let prompt = model
-            .apply_chat_template(&self.template, &messages, true)
-            .map_err(|e| format!("chat template: {e}"))?;
-        let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
-        if tokens.is_empty() {
-            return Err("empty prompt".into());
-        }
+        let tokens = self.prompt_tokens(request)?;
         let room = (self.n_ctx as usize).saturating_sub(tokens.len());
         if room < 16 {
             return Err(format!(
@@ -385,7 +369,6 @@ impl Engine {
             ));
         }
         let max_new = (request.max_tokens as usize).min(room);
-
         let mut plan = self.plan_for(request)?;
 
         let reuse = self.prefix_reuse;
@@ -407,25 +390,27 @@ impl Engine {
 
         // Generation.
         let gen_started = Instant::now();
-        let mut forced = Default::default();
-        let (text, generated, fallbacks, confidence) = match &mut plan {
+        let out = match &mut plan {
             Plan::Skeleton(steps) => {
-                let f = fill_skeleton(model, slot, &mut batch, steps, last_logits, max_new)?;
-                forced = f.forced;
-                (f.text, f.produced, f.fallbacks, f.confidence)
+                fill_skeleton(model, slot, &mut batch, steps, last_logits, max_new)?
             }
             Plan::Sample(sampler) => {
-                let (text, generated, fallbacks) =
+                let (text, produced, fallbacks) =
                     decode::sample_text(model, slot, &mut batch, sampler, last_logits, max_new)?;
-                (text, generated, fallbacks, Default::default())
+                Filled {
+                    text,
+                    produced,
+                    fallbacks,
+                    ..Filled::default()
+                }
             }
         };
         let gen_secs = gen_started.elapsed().as_secs_f64();
 
-        let decodes = slot.decodes - decodes_before;
-        tracing::trace!(%text, "local output");
+        let (generated, decodes) = (out.produced, slot.decodes - decodes_before);
+        tracing::trace!(text = %out.text, "local output");
         tracing::debug!(
-            fallbacks,
+            fallbacks = out.fallbacks,
             slot = slot_index,
             prompt = tokens.len(),
             reused = keep,
@@ -437,7 +422,7 @@ impl Engine {
             "local inference"
         );
         Ok(ChatResponse {
-            text,
+            text: out.text,
             usage: Usage {
                 prompt_tokens: tokens.len() as u32,
                 completion_tokens: generated as u32,
@@ -447,23 +432,48 @@ impl Engine {
                 gen_tokens_per_s: rate(generated, gen_secs),
                 reused_tokens: keep as u32,
             }),
-            confidence,
-            forced,
+            confidence: out.confidence,
+            forced: out.forced,
         })
+    }
+
+    /// The request's messages through the model's chat template, tokenized.
+    fn prompt_tokens(&self, request: &ChatRequest) -> std::result::Result<Vec<LlamaToken>, String> {
+        let messages = request
+            .messages
+            .iter()
+            .map(|m| {
+                let role = match m.role {
+                    Role::System => "system",
+                    Role::User => "user",
+                    Role::Assistant => "assistant",
+                };
+                LlamaChatMessage::new(role.into(), m.content.clone()).map_err(|e| e.to_string())
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let prompt = self
+            .model
+            .apply_chat_template(&self.template, &messages, true)
+            .map_err(|e| format!("chat template: {e}"))?;
+        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
+        if tokens.is_empty() {
+            return Err("empty prompt".into());
+        }
+        Ok(tokens)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::prefix_reuse_enabled;
+    use super::switch_on;
 
     #[test]
-    fn prefix_reuse_is_on_unless_turned_off() {
+    fn a_switch_is_on_unless_turned_off() {
         for on in [None, Some("1"), Some("yes"), Some(""), Some("on")] {
-            assert!(prefix_reuse_enabled(on), "{on:?}");
+            assert!(switch_on(on), "{on:?}");
         }
         for off in ["0", "false", "OFF", " no "] {
-            assert!(!prefix_reuse_enabled(Some(off)), "{off:?}");
+            assert!(!switch_on(Some(off)), "{off:?}");
         }
     }
 }

@@ -5,8 +5,8 @@
 //! evaluating one (~500 tokens at ~20 tok/s) is most of a cold turn. After
 //! the first call of each slot in a process, the system prompt's cells are
 //! copied into a scratch sequence — no lead's words are ever written — and
-//! saved with its tokens; a process that loads the engine later starts each slot from that
-//! file. Prefix reuse compares tokens, so a saved prefix that no longer
+//! saved with its tokens; a process that loads the engine later starts each
+//! slot from that file. Prefix reuse compares tokens, so a saved prefix that no longer
 //! matches (the config or prompts changed) is simply not reused, and the
 //! next process saves the new one. Anything that fails here is logged and
 //! costs only the warm start.
