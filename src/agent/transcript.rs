@@ -99,7 +99,6 @@ fn context_start(memory: &Memory, earlier: &[&Message]) -> usize {
     let from = total.saturating_sub(EXTRACT_CONTEXT_MESSAGES) / EXTRACT_CONTEXT_STEP
         * EXTRACT_CONTEXT_STEP;
     from.saturating_sub(skipped)
-        .min(earlier.len().saturating_sub(EXTRACT_CONTEXT_MESSAGES))
 }
 
 /// The conversation as chat messages (lead = user, Setter or a human from the

@@ -58,9 +58,9 @@ pub async fn run(config: Option<&Path>, args: ChatArgs) -> anyhow::Result<ExitCo
         let lead = lead_for(&agent, &args, args.new).await?;
         return interactive(&agent, &lead, &args, &persona).await;
     }
+    let new = args.new || scripts.len() > 1;
     let mut leads = Vec::new();
     for lines in scripts {
-        let new = args.new || args.script.len() > 1;
         leads.push((lead_for(&agent, &args, new).await?, lines));
     }
     script(&agent, &leads, &args, &persona).await
