@@ -5,7 +5,7 @@
 //! system prompt but evict each other's conversation), and no prefix reuse
 //! at all (`SETTER_LOCAL_PREFIX_REUSE=0`). Nothing here asserts a time.
 
-use crate::process::run_with;
+use crate::process::{greedy_config, percentile, run_with};
 use std::path::Path;
 
 /// Five leads, four messages each, in five languages and businesses.
@@ -42,12 +42,7 @@ struct Run {
 }
 
 fn one_run(dir: &Path, name: &str, env: &[(&str, &str)]) -> Run {
-    let example = include_str!("../setter.example.toml");
-    let config = example
-        .replace("temperature = 0.3", "temperature = 0.0")
-        .replace("sqlite://setter.db", &format!("sqlite://leads-{name}.db"));
-    let config_file = format!("leads-{name}.toml");
-    std::fs::write(dir.join(&config_file), config).unwrap();
+    let config_file = greedy_config(dir, &format!("leads-{name}"));
     let mut args = vec!["--config", config_file.as_str(), "chat", "--json"];
     let files: Vec<String> = (0..SCRIPTS.len()).map(|i| format!("lead{i}.txt")).collect();
     for file in &files {
@@ -71,13 +66,6 @@ fn one_run(dir: &Path, name: &str, env: &[(&str, &str)]) -> Run {
             .filter_map(|t| t["speed"]["reused_tokens"].as_u64())
             .collect(),
     }
-}
-
-fn percentile(values: &[f64], p: f64) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v.get(i).copied().unwrap_or(0.0)
 }
 
 /// The section's Markdown, or `None` when a run produced no warm turns.

@@ -157,22 +157,36 @@ struct Turn {
     reply: String,
 }
 
-/// A new process that loads the model and talks through [`SCRIPT`]: wall time,
-/// peak RSS (MB) and its turns. `reuse` sets `SETTER_LOCAL_PREFIX_REUSE`.
-fn conversation(dir: &Path, reuse: bool) -> (Duration, u64, Vec<Turn>) {
-    let name = if reuse { "reuse-on" } else { "reuse-off" };
-    // The example config, greedy (temperature 0) so that both runs hold the
-    // same conversation and differ only in prefix reuse; a database per run.
+/// Writes `NAME.toml` in `dir`: the example config, greedy (temperature 0)
+/// so that runs hold the same conversation and differ only in what they
+/// measure, with its own database `NAME.db`. Returns the file name.
+pub fn greedy_config(dir: &Path, name: &str) -> String {
     let example = include_str!("../setter.example.toml");
     let config = example
         .replace("temperature = 0.3", "temperature = 0.0")
         .replace("sqlite://setter.db", &format!("sqlite://{name}.db"));
-    assert_ne!(
-        config, example,
+    assert!(
+        config.contains("temperature = 0.0") && config.contains(&format!("{name}.db")),
         "the example config changed: update the benchmark"
     );
     let config_file = format!("{name}.toml");
     std::fs::write(dir.join(&config_file), config).unwrap();
+    config_file
+}
+
+/// The `p` quantile of `values` (nearest rank; 0 when empty).
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v.get(i).copied().unwrap_or(0.0)
+}
+
+/// A new process that loads the model and talks through [`SCRIPT`]: wall time,
+/// peak RSS (MB) and its turns. `reuse` sets `SETTER_LOCAL_PREFIX_REUSE`.
+fn conversation(dir: &Path, reuse: bool) -> (Duration, u64, Vec<Turn>) {
+    let name = if reuse { "reuse-on" } else { "reuse-off" };
+    let config_file = greedy_config(dir, name);
     let (wall, rss, out) = run_with(
         dir,
         &[
@@ -267,12 +281,8 @@ pub fn local_model(dir: &Path) -> Option<String> {
         ));
     }
     // Warm turns' spread: the aim (< 8 s) is on the p50.
-    let mut warm_ms: Vec<f64> = on.iter().skip(1).map(|t| t.latency_ms).collect();
-    warm_ms.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        let i = ((warm_ms.len() as f64 - 1.0) * p).round() as usize;
-        warm_ms.get(i).copied().unwrap_or(0.0) / 1000.0
-    };
+    let warm_ms: Vec<f64> = on.iter().skip(1).map(|t| t.latency_ms).collect();
+    let pct = |p: f64| percentile(&warm_ms, p) / 1000.0;
     out.push_str(&format!(
         "\nFirst reply (turn 1; the instant opener when `[persona] instant_opener` is on; extraction runs after it is sent): {:.2} s. Warm turns 2–{}: p50 {:.1} s, p90 {:.1} s.\n",
         on[0].latency_ms / 1000.0,
