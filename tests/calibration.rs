@@ -270,11 +270,12 @@ async fn every_figure_matches_the_hand_computation() {
     assert_eq!(few, [false, false, true], "cold has 15 < 20 leads");
 
     // (b) per signal: (name, weight, with leads/booked, without leads/booked).
-    let expected: [(&str, f64, Counts, Counts); 9] = [
+    let expected: [(&str, f64, Counts, Counts); 10] = [
         ("asked_price", 3.0, (20, 16), (40, 18)),
         ("asked_call", 3.0, (10, 10), (50, 24)),
         ("timing_within_horizon", 2.0, (21, 9), (39, 25)),
         ("budget_at_or_above_price", 2.0, (12, 12), (48, 22)),
+        ("budget_below_price", -2.0, (0, 0), (60, 34)),
         ("authority_confirmed", 1.0, (0, 0), (60, 34)),
         ("urgent_pain", 1.0, (3, 3), (57, 31)),
         ("just_browsing", -3.0, (25, 3), (35, 31)),
@@ -341,7 +342,8 @@ async fn every_figure_matches_the_hand_computation() {
         [
             "tiers with fewer than 20 leads (marked *), not to be trusted yet: cold (15)",
             "signals with fewer than 20 leads (marked *), not to be trusted yet: asked_call (10 with, 50 without), \
-             budget_at_or_above_price (12 with, 48 without), authority_confirmed (0 with, 60 without), \
+             budget_at_or_above_price (12 with, 48 without), budget_below_price (0 with, 60 without), \
+             authority_confirmed (0 with, 60 without), \
              urgent_pain (3 with, 57 without), no_budget (12 with, 48 without), later (0 with, 60 without)",
             "score buckets with fewer than 20 leads (marked *), not to be trusted yet: 10–19 (12), 20–29 (3), \
              40–49 (9), 50–59 (6), 60–69 (10), 70–79 (4), 80–89 (12), 90–100 (4)",
@@ -365,6 +367,7 @@ async fn every_figure_matches_the_hand_computation() {
             ("asked_call", 3.0),
             ("timing_within_horizon", 1.2),
             ("budget_at_or_above_price", 2.0),
+            ("budget_below_price", -2.0),
             ("authority_confirmed", 1.0),
             ("urgent_pain", 1.0),
             ("just_browsing", -6.0),

@@ -12,6 +12,7 @@ use crate::config::{Framework, SlotKind, SlotRole};
 use crate::lead::Direction;
 use crate::store::Message;
 use serde_json::Value;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// What an amount is, read from the words around it.
@@ -360,19 +361,28 @@ fn budgets_in(messages: &[Message]) -> Vec<Stated> {
     out
 }
 
-/// Whether a budget slot's value reaches the offer's price: per month when
-/// the lead named a period, and never across currencies (no guessed rates).
-pub(crate) fn meets_price(value: &str, price: f64, currency: &str) -> bool {
-    match money::amounts(value).first() {
+/// How a budget slot's value compares with the offer's price: per month
+/// when the lead named a period, and never across currencies (no guessed
+/// rates). `None` when no amount can be read or the currency differs.
+pub(crate) fn against_price(value: &str, price: f64, currency: &str) -> Option<Ordering> {
+    let amount = match money::amounts(value).first() {
         Some(m)
             if m.currency
                 .is_some_and(|c| !c.eq_ignore_ascii_case(currency)) =>
         {
-            false
+            return None
         }
-        Some(m) => m.monthly() >= price,
-        None => super::signals::parse_amount(value).is_some_and(|a| a >= price),
-    }
+        Some(m) => m.monthly(),
+        None => super::signals::parse_amount(value)?,
+    };
+    amount.partial_cmp(&price)
+}
+
+/// Whether a budget slot's value reaches the offer's price (see
+/// [`against_price`]).
+#[cfg(test)]
+pub(crate) fn meets_price(value: &str, price: f64, currency: &str) -> bool {
+    against_price(value, price, currency).is_some_and(Ordering::is_ge)
 }
 
 fn amount_of(v: &Value) -> Option<f64> {

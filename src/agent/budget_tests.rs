@@ -106,6 +106,12 @@ fn a_budget_meets_the_price_per_month_and_in_its_currency() {
     assert!(!meets_price("$300 a month", 2000.0, "USD"));
     assert!(!meets_price("R$ 3 mil por mês", 2000.0, "USD"));
     assert!(meets_price("2500", 2000.0, "USD"));
+    assert_eq!(
+        against_price("$300 a month", 2000.0, "USD"),
+        Some(Ordering::Less)
+    );
+    assert_eq!(against_price("R$ 3 mil por mês", 2000.0, "USD"), None);
+    assert_eq!(against_price("not sure yet", 2000.0, "USD"), None);
 }
 
 #[test]

@@ -37,6 +37,8 @@ mod rules;
 pub mod score;
 pub mod signals;
 mod steer;
+mod time_words;
+mod timing;
 pub mod topics;
 mod transcript;
 mod turn;

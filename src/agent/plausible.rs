@@ -5,227 +5,10 @@
 //! "instagram" as a timeline. These checks are about the *kind* of words a
 //! role holds, in the languages Setter answers in, not about any one case.
 
+use super::timing::{about_a_call, enclosing, present_state, says_when};
 use crate::config::{Framework, SlotRole};
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// Stems of words that place something in time (en/es/pt/de/fr/it). A word
-/// is a time word when it starts with a stem of 4+ letters or equals a
-/// shorter one.
-const TIME_STEMS: &[&str] = &[
-    // en
-    "today",
-    "tomorrow",
-    "tonight",
-    "yesterday",
-    "now",
-    "asap",
-    "soon",
-    "later",
-    "week",
-    "month",
-    "year",
-    "day",
-    "days",
-    "quarter",
-    "q1",
-    "q2",
-    "q3",
-    "q4",
-    "morning",
-    "evening",
-    "night",
-    "spring",
-    "summer",
-    "autumn",
-    "fall",
-    "winter",
-    "season",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "immediately",
-    "right away",
-    "next",
-    "end of",
-    "eoy",
-    "christmas",
-    "holiday",
-    "hour",
-    "hours",
-    // es
-    "hoy",
-    "mañana",
-    "ayer",
-    "ahora",
-    "pronto",
-    "luego",
-    "tarde",
-    "semana",
-    "mes",
-    "meses",
-    "año",
-    "próxim",
-    "proxim",
-    "lunes",
-    "martes",
-    "miércoles",
-    "jueves",
-    "viernes",
-    "sábado",
-    "domingo",
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-    "primavera",
-    "verano",
-    "otoño",
-    "invierno",
-    // pt
-    "hoje",
-    "amanhã",
-    "agora",
-    "logo",
-    "depois",
-    "mês",
-    "ano",
-    "anos",
-    "segunda",
-    "terça",
-    "quarta",
-    "quinta",
-    "sexta",
-    "janeiro",
-    "fevereiro",
-    "março",
-    "maio",
-    "junho",
-    "julho",
-    "setembro",
-    "outubro",
-    "novembro",
-    "dezembro",
-    // de
-    "heute",
-    "morgen",
-    "gestern",
-    "jetzt",
-    "sofort",
-    "bald",
-    "später",
-    "woche",
-    "monat",
-    "jahr",
-    "nächst",
-    "montag",
-    "dienstag",
-    "mittwoch",
-    "donnerstag",
-    "freitag",
-    "samstag",
-    "sonntag",
-    "januar",
-    "februar",
-    "märz",
-    "juni",
-    "juli",
-    "oktober",
-    "dezember",
-    "quartal",
-    "frühling",
-    // fr
-    "aujourd",
-    "demain",
-    "hier",
-    "maintenant",
-    "bientôt",
-    "tard",
-    "semaine",
-    "mois",
-    "année",
-    "prochain",
-    "lundi",
-    "mardi",
-    "mercredi",
-    "jeudi",
-    "vendredi",
-    "samedi",
-    "dimanche",
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-    "printemps",
-    "été",
-    "automne",
-    "hiver",
-    // it
-    "oggi",
-    "domani",
-    "adesso",
-    "ora",
-    "presto",
-    "dopo",
-    "settiman",
-    "mese",
-    "anno",
-    "prossim",
-    "lunedì",
-    "martedì",
-    "mercoledì",
-    "giovedì",
-    "venerdì",
-    "sabato",
-    "gennaio",
-    "febbraio",
-    "aprile",
-    "maggio",
-    "giugno",
-    "luglio",
-    "settembre",
-    "ottobre",
-    "dicembre",
-    "estate",
-];
-
-/// Words that turn a following time word into a rate ("30 a week", "per
-/// month", "al mes", "pro Woche"): volume or money, not when.
-const RATE_WORDS: &[&str] = &[
-    "a", "per", "every", "each", "an", "al", "por", "cada", "pro", "je", "par", "chaque", "ao",
-    "todo", "toda", "ogni", "alla",
-];
 
 /// Lowercased words, apostrophes kept ("we're", "j'ai"): how the role and
 /// voice checks compare a value or sentence with the lead's words.
@@ -235,28 +18,6 @@ pub(super) fn words(text: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-fn is_time_word(word: &str) -> bool {
-    TIME_STEMS.iter().any(|stem| {
-        let n = stem.chars().count();
-        word == *stem || (n >= 4 && word.starts_with(stem))
-    })
-}
-
-/// Whether `value` says when: a time word that is not a rate, or a clock
-/// time or date written with digits ("5pm", "3/15").
-pub(crate) fn says_when(value: &str) -> bool {
-    let w = words(value);
-    let timed = w.iter().enumerate().any(|(i, word)| {
-        let rate = i > 0 && RATE_WORDS.contains(&w[i - 1].as_str());
-        is_time_word(word) && !rate
-    });
-    let clock = w.iter().any(|t| {
-        t.chars().next().is_some_and(|c| c.is_ascii_digit())
-            && (t.ends_with("am") || t.ends_with("pm") || t.ends_with('h'))
-    });
-    timed || clock || value.contains('/')
 }
 
 /// Words that open a question when a DM leaves out the "?" ("how much do
@@ -273,17 +34,15 @@ const QUESTION_WORDS: &[&str] = &[
 /// call?", "how much do you charge"): a request, not a pain or a result
 /// they want.
 fn asked(value: &str, lead_said: &str) -> bool {
-    let (hay, needle) = (lead_said.to_lowercase(), value.trim().to_lowercase());
-    let Some(at) = hay.find(&needle) else {
+    let is_end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
+    let Some((start, end)) = enclosing(value, lead_said, is_end) else {
         return false;
     };
-    let is_end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
-    let start = hay[..at].rfind(is_end).map_or(0, |i| i + 1);
-    let end = hay[at + needle.len()..]
-        .find(is_end)
-        .map(|i| at + needle.len() + i);
-    let ends_with_mark = end.is_some_and(|i| hay[i..].starts_with('?'));
-    let first = words(&hay[start..]).into_iter().next().unwrap_or_default();
+    let ends_with_mark = lead_said[end..].starts_with('?');
+    let first = words(&lead_said[start..end])
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     ends_with_mark || QUESTION_WORDS.contains(&first.as_str())
 }
 
@@ -369,7 +128,9 @@ fn misplaced(role: SlotRole, value: &str, lead_said: &str) -> bool {
         && !super::filler::says_something(value);
     empty
         || match role {
-            SlotRole::Timing => !says_when(value),
+            SlotRole::Timing => {
+                !says_when(value) || about_a_call(value, lead_said) || present_state(value)
+            }
             SlotRole::Pain => asked(value, lead_said) || holds_back(value, true),
             SlotRole::Outcome => asked(value, lead_said) || holds_back(value, false),
             _ => false,

@@ -11,6 +11,7 @@ use crate::config::{Config, Framework, SlotRole};
 use crate::lead::{EvidenceKind, Level, Stage, Tier};
 use crate::store::{EvidenceRow, SlotValue};
 use serde::Serialize;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 const DAY_MS: f64 = 86_400_000.0;
@@ -201,19 +202,21 @@ fn intent_signals(
         };
         let signal = match slot.role {
             SlotRole::Timing
-                if signals::parse_days(&text)
+                if super::timing::parse_days(&text)
                     .is_some_and(|d| d <= sc.timing_horizon_days as f64) =>
             {
                 "timing_within_horizon"
             }
-            SlotRole::Budget
-                if super::budget::meets_price(
+            SlotRole::Budget => {
+                match super::budget::against_price(
                     &text,
                     config.offer.price,
                     &config.offer.currency,
-                ) =>
-            {
-                "budget_at_or_above_price"
+                ) {
+                    Some(Ordering::Less) => "budget_below_price",
+                    Some(_) => "budget_at_or_above_price",
+                    None => continue,
+                }
             }
             SlotRole::Authority if signals::is_decision_maker(&text) => "authority_confirmed",
             _ => continue,

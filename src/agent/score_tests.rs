@@ -162,8 +162,14 @@ fn slots_give_signals_budget_timing_authority() {
         ]
     );
     assert_eq!(a.intent_points, 5.0);
+    // A budget under the price lowers intent ("hoping for $300 a month").
     let low = BTreeMap::from([("budget".to_string(), slot("$500"))]);
-    assert!(assess(&c, &fw, &[], &low, 0).signals.is_empty());
+    let a = assess(&c, &fw, &[], &low, 0);
+    assert_eq!(a.signals[0].signal, "budget_below_price");
+    assert_eq!(a.intent_points, -2.0);
+    // Another currency tells nothing without a rate.
+    let reais = BTreeMap::from([("budget".to_string(), slot("R$ 3 mil por mês"))]);
+    assert!(assess(&c, &fw, &[], &reais, 0).signals.is_empty());
 }
 
 #[test]

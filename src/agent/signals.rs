@@ -35,6 +35,16 @@ const KEYWORD_SIGNALS: &[(&str, &[&str])] = &[
             "quanto",
             "preço",
             "prezzo",
+            "quanto custa",
+            "qual o valor",
+            "quanto costa",
+            "costo",
+            "wie viel",
+            "wieviel",
+            "was kostet",
+            "c'est combien",
+            "tarifs",
+            "tarifa",
         ],
     ),
     (
@@ -65,6 +75,18 @@ const KEYWORD_SIGNALS: &[(&str, &[&str])] = &[
             "gespräch",
             "appel",
             "rendez-vous",
+            "un appel",
+            "démo",
+            "visio",
+            "ligação",
+            "chamada",
+            "reunião",
+            "chiamata",
+            "telefonata",
+            "videochiamata",
+            "appuntamento",
+            "telefonat",
+            "rückruf",
         ],
     ),
     (
@@ -82,6 +104,14 @@ const KEYWORD_SIGNALS: &[(&str, &[&str])] = &[
             "dringend",
             "sofort",
             "tout de suite",
+            "perdiendo",
+            "perdemos",
+            "perdendo",
+            "verlieren",
+            "on perd",
+            "nous perdons",
+            "perdiamo",
+            "subito",
         ],
     ),
     (
@@ -94,6 +124,23 @@ const KEYWORD_SIGNALS: &[(&str, &[&str])] = &[
             "window shopping",
             "solo mirando",
             "nur schauen",
+            "just testing",
+            "only testing",
+            "sólo mirando",
+            "solo estoy mirando",
+            "solo curiosidad",
+            "só olhando",
+            "apenas olhando",
+            "só curiosidade",
+            "je regarde juste",
+            "juste curieux",
+            "juste curieuse",
+            "simple curiosité",
+            "nur neugierig",
+            "schaue nur",
+            "solo curiosità",
+            "sto solo guardando",
+            "solo guardando",
         ],
     ),
     (
@@ -108,6 +155,21 @@ const KEYWORD_SIGNALS: &[(&str, &[&str])] = &[
             "sin presupuesto",
             "kein budget",
             "zu teuer",
+            "muy caro",
+            "demasiado caro",
+            "no tengo presupuesto",
+            "no tengo dinero",
+            "sem orçamento",
+            "sem dinheiro",
+            "muito caro",
+            "caro demais",
+            "pas de budget",
+            "trop cher",
+            "pas les moyens",
+            "nessun budget",
+            "troppo caro",
+            "non ho budget",
+            "kein geld",
         ],
     ),
     (
@@ -123,6 +185,19 @@ const KEYWORD_SIGNALS: &[(&str, &[&str])] = &[
             "mas tarde",
             "später",
             "plus tard",
+            "ahora no",
+            "el año que viene",
+            "mais tarde",
+            "agora não",
+            "ano que vem",
+            "nicht jetzt",
+            "nächstes jahr",
+            "pas maintenant",
+            "l'année prochaine",
+            "più tardi",
+            "non ora",
+            "non adesso",
+            "l'anno prossimo",
         ],
     ),
 ];
@@ -221,69 +296,6 @@ pub fn parse_amount(text: &str) -> Option<f64> {
     best
 }
 
-/// Days until a stated timing, when the phrase says ("2 weeks", "tomorrow",
-/// "next month", "asap"). `None` when it cannot be told.
-pub fn parse_days(text: &str) -> Option<f64> {
-    let t = normalise(text);
-    const NOW: &[&str] = &[
-        "asap",
-        "now",
-        "today",
-        "tomorrow",
-        "immediately",
-        "this week",
-        "right away",
-        "urgent",
-        "ya",
-        "sofort",
-        "mañana",
-    ];
-    if NOW.iter().any(|w| t.contains(&format!(" {w} "))) {
-        return Some(1.0);
-    }
-    if t.contains(" next week ") {
-        return Some(7.0);
-    }
-    if t.contains(" next month ") || t.contains(" this month ") {
-        return Some(30.0);
-    }
-    if t.contains(" next quarter ") {
-        return Some(90.0);
-    }
-    if t.contains(" next year ") {
-        return Some(365.0);
-    }
-    let words: Vec<&str> = t.split_whitespace().collect();
-    for pair in words.windows(2) {
-        let n = match pair[0] {
-            "a" | "one" | "un" | "una" | "ein" | "eine" => Some(1.0),
-            "two" | "couple" => Some(2.0),
-            "three" => Some(3.0),
-            w => w.parse::<f64>().ok(),
-        };
-        let Some(n) = n else { continue };
-        let unit = pair[1];
-        let days = if unit.starts_with("day") || unit.starts_with("día") || unit.starts_with("tag")
-        {
-            1.0
-        } else if unit.starts_with("week")
-            || unit.starts_with("semana")
-            || unit.starts_with("woche")
-        {
-            7.0
-        } else if unit.starts_with("month") || unit.starts_with("mes") || unit.starts_with("monat")
-        {
-            30.0
-        } else if unit.starts_with("year") || unit.starts_with("año") || unit.starts_with("jahr") {
-            365.0
-        } else {
-            continue;
-        };
-        return Some(n * days);
-    }
-    None
-}
-
 /// Whether a stated role means the lead decides.
 pub fn is_decision_maker(text: &str) -> bool {
     const ROLES: &[&str] = &[
@@ -327,6 +339,17 @@ mod tests {
             vec![("asked_call", "can we talk")]
         );
         assert!(keyword_signals("I make the call on tools").is_empty());
+        for (text, signal) in [
+            ("Quanto custa? Quero começar", "asked_price"),
+            ("On peut faire un appel demain ?", "asked_call"),
+            ("perdemos a maioria dos leads", "urgent_pain"),
+            ("nothing yet, just testing your bot", "just_browsing"),
+            ("è troppo caro per noi", "no_budget"),
+            ("agora não, talvez ano que vem", "later"),
+        ] {
+            let fired: Vec<&str> = keyword_signals(text).iter().map(|(s, _)| *s).collect();
+            assert!(fired.contains(&signal), "{text}: {fired:?}");
+        }
         assert!(contains_phrase("unseren Shopify-Shop", "shopify"));
         assert!(contains_phrase("I'm the co-founder", "co-founder"));
         assert_eq!(
@@ -383,14 +406,5 @@ mod tests {
         assert_eq!(parse_amount("1.5k"), Some(1500.0));
         assert_eq!(parse_amount("$500k going to $1M"), Some(1_000_000.0));
         assert_eq!(parse_amount("not sure"), None);
-    }
-
-    #[test]
-    fn timing_phrases_become_days() {
-        assert_eq!(parse_days("in 2 weeks"), Some(14.0));
-        assert_eq!(parse_days("ASAP"), Some(1.0));
-        assert_eq!(parse_days("next month"), Some(30.0));
-        assert_eq!(parse_days("in a year or so"), Some(365.0));
-        assert_eq!(parse_days("when the time is right"), None);
     }
 }

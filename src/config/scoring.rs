@@ -54,6 +54,8 @@ pub struct SignalWeights {
     pub asked_call: f64,
     pub timing_within_horizon: f64,
     pub budget_at_or_above_price: f64,
+    /// A stated budget under the price: the seed's "not a big enough budget".
+    pub budget_below_price: f64,
     pub authority_confirmed: f64,
     pub urgent_pain: f64,
     pub just_browsing: f64,
@@ -68,6 +70,7 @@ impl Default for SignalWeights {
             asked_call: 3.0,
             timing_within_horizon: 2.0,
             budget_at_or_above_price: 2.0,
+            budget_below_price: -2.0,
             authority_confirmed: 1.0,
             urgent_pain: 1.0,
             just_browsing: -3.0,
@@ -79,11 +82,12 @@ impl Default for SignalWeights {
 
 impl SignalWeights {
     /// Every signal's name, as evidence keys and `[scoring.signals]` spell it.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 10] = [
         "asked_price",
         "asked_call",
         "timing_within_horizon",
         "budget_at_or_above_price",
+        "budget_below_price",
         "authority_confirmed",
         "urgent_pain",
         "just_browsing",
@@ -98,6 +102,7 @@ impl SignalWeights {
             "asked_call" => self.asked_call,
             "timing_within_horizon" => self.timing_within_horizon,
             "budget_at_or_above_price" => self.budget_at_or_above_price,
+            "budget_below_price" => self.budget_below_price,
             "authority_confirmed" => self.authority_confirmed,
             "urgent_pain" => self.urgent_pain,
             "just_browsing" => self.just_browsing,
