@@ -51,11 +51,11 @@ async fn a_quoted_part_of_the_message_counts_and_names_its_words() {
     let agent = env.agent().await;
     let lead = new_lead(&agent, "+15550102").await;
     stub.reply("Got it. What's not working right now?");
-    stub.extraction(facts(json!({"service_business": "plumbing company"})));
+    stub.extraction(facts(json!({"service_business": "pest control company"})));
     let r = say(
         &agent,
         &lead,
-        "We're a plumbing company, 4 vans, calls come in all day",
+        "We're a pest control company, 4 vans, calls come in all day",
         0,
     )
     .await;
@@ -66,6 +66,6 @@ async fn a_quoted_part_of_the_message_counts_and_names_its_words() {
         .find(|t| t.id == "service_business")
         .unwrap();
     assert_eq!(t.matched, Some(true));
-    assert_eq!(t.quote.as_deref(), Some("plumbing company"));
+    assert_eq!(t.quote.as_deref(), Some("pest control company"));
     assert_eq!(r.stage, Stage::Mql);
 }
