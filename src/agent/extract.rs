@@ -184,16 +184,22 @@ pub fn parse(text: &str, framework: &Framework, icp: &Icp) -> Result<Extraction,
 }
 
 /// Leaves unknown every slot the model was less sure of than `min` (its
-/// probability of writing a value rather than `null`), and, with
-/// `drop_forced`, every slot the grammar held to the lead's words against
-/// the model's choice; returns their ids. With no confidence reported (API
-/// models, or `min` = 0) nothing changes.
-pub fn abstain(x: &mut Extracted, min: f64, drop_forced: bool) -> Vec<String> {
+/// probability of writing a value rather than `null`) and, with
+/// `min_forced`, every slot the grammar held to the lead's words against
+/// the model's choice that it was less sure of than that; returns their
+/// ids. With no confidence reported (API models, or `min` = 0) only the
+/// forced rule can drop a value.
+pub fn abstain(x: &mut Extracted, min: f64, min_forced: Option<f64>) -> Vec<String> {
     let (confidence, forced) = (&x.confidence, &x.forced);
     let mut dropped = Vec::new();
     x.extraction.slots.retain(|id, _| {
-        let sure = confidence.get(id).is_none_or(|p| f64::from(*p) >= min)
-            && !(drop_forced && forced.contains(id));
+        let p = confidence.get(id).map(|p| f64::from(*p));
+        let needed = match min_forced {
+            Some(f) if forced.contains(id) => f.max(min),
+            _ => min,
+        };
+        // A forced value with no confidence reported is not trusted.
+        let sure = p.map_or(needed <= min, |p| p >= needed);
         if !sure {
             dropped.push(id.clone());
         }
@@ -302,13 +308,22 @@ mod tests {
             ("budget".to_string(), json!("$3k")),
         ]);
         x.confidence = BTreeMap::from([("pain".to_string(), 0.55), ("business".to_string(), 0.97)]);
-        assert!(abstain(&mut x.clone(), 0.0, true).is_empty());
-        // A value the grammar forced goes only when told to (English leads).
+        assert!(abstain(&mut x.clone(), 0.0, Some(0.95)).is_empty());
+        // A value the grammar forced needs the higher bar only when told to
+        // (English leads): 0.97 clears 0.95, not 0.99.
         x.forced = ["business".to_string()].into();
-        assert_eq!(abstain(&mut x.clone(), 0.8, false), vec!["pain"]);
+        assert_eq!(abstain(&mut x.clone(), 0.8, None), vec!["pain"]);
+        assert_eq!(abstain(&mut x.clone(), 0.8, Some(0.95)), vec!["pain"]);
         let mut strict = x.clone();
-        assert_eq!(abstain(&mut strict, 0.8, true), vec!["business", "pain"]);
-        assert_eq!(abstain(&mut x, 0.8, false), vec!["pain"]);
+        assert_eq!(
+            abstain(&mut strict, 0.8, Some(0.99)),
+            vec!["business", "pain"]
+        );
+        // Forced with no confidence reported: not trusted.
+        let mut bare = x.clone();
+        bare.forced = ["budget".to_string()].into();
+        assert_eq!(abstain(&mut bare, 0.0, Some(0.95)), vec!["budget"]);
+        assert_eq!(abstain(&mut x, 0.8, None), vec!["pain"]);
         // Without a reported confidence (an API model) a value stays.
         assert_eq!(
             x.extraction.slots.keys().collect::<Vec<_>>(),

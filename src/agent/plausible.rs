@@ -61,6 +61,127 @@ fn holds_back(value: &str, pain: bool) -> bool {
         })
 }
 
+/// How a lead says what they are, with an indefinite article ("I'm a
+/// business coach", "somos una clínica", "ich bin ein Coach"), in the six
+/// languages.
+const INTRODUCTIONS: &[(&[&str], &[&str])] = &[
+    (&["i'm", "im", "we're", "i am", "we are"], &["a", "an"]),
+    (&["soy", "somos"], &["un", "una"]),
+    (&["sou", "somos"], &["um", "uma"]),
+    (&["ich bin", "wir sind"], &["ein", "eine"]),
+    (&["je suis", "nous sommes"], &["un", "une"]),
+    (&["sono", "siamo"], &["un", "una", "uno"]),
+];
+
+/// Whether `value` opens by saying what the lead is: that describes the
+/// business (or the lead), never a pain, a result, a time or a plan.
+fn introduces(value: &str) -> bool {
+    let w = words(value).join(" ");
+    INTRODUCTIONS.iter().any(|(openers, articles)| {
+        openers
+            .iter()
+            .any(|o| articles.iter().any(|a| w.starts_with(&format!("{o} {a} "))))
+    })
+}
+
+/// Words that name who decides: the lead themself, a role or a relation.
+const PERSONS: &[&str] = &[
+    "i",
+    "i'm",
+    "im",
+    "me",
+    "my",
+    "myself",
+    "we",
+    "us",
+    "our",
+    "wife",
+    "husband",
+    "spouse",
+    "partner",
+    "partners",
+    "boss",
+    "owner",
+    "owners",
+    "founder",
+    "cofounder",
+    "co",
+    "ceo",
+    "cfo",
+    "coo",
+    "manager",
+    "director",
+    "board",
+    "team",
+    "head",
+    "president",
+    "vp",
+    "principal",
+    "yo",
+    "mi",
+    "mis",
+    "nosotros",
+    "socio",
+    "socia",
+    "socios",
+    "dueño",
+    "dueña",
+    "jefe",
+    "gerente",
+    "directora",
+    "eu",
+    "meu",
+    "minha",
+    "nós",
+    "sócio",
+    "sócia",
+    "dono",
+    "dona",
+    "chefe",
+    "diretor",
+    "diretora",
+    "ich",
+    "mein",
+    "meine",
+    "wir",
+    "inhaber",
+    "inhaberin",
+    "chef",
+    "chefin",
+    "geschäftsführer",
+    "geschäftsführerin",
+    "leiter",
+    "leiterin",
+    "je",
+    "moi",
+    "mon",
+    "ma",
+    "nous",
+    "associé",
+    "associée",
+    "patron",
+    "patronne",
+    "gérant",
+    "gérante",
+    "directeur",
+    "directrice",
+    "io",
+    "mio",
+    "mia",
+    "noi",
+    "titolare",
+    "capo",
+    "direttore",
+    "direttrice",
+    "responsabile",
+];
+
+/// Whether an authority value names a person ("the owner", "my partner
+/// and I", "la directora"): "the next step" says nothing about who decides.
+fn names_a_person(value: &str) -> bool {
+    words(value).iter().any(|w| PERSONS.contains(&w.as_str()))
+}
+
 /// Whether one value holds the other (normalised words).
 fn overlaps(a: &str, b: &str) -> bool {
     let (a, b) = (words(a).join(" "), words(b).join(" "));
@@ -127,6 +248,8 @@ fn misplaced(role: SlotRole, value: &str, lead_said: &str) -> bool {
     let empty = !matches!(role, SlotRole::Budget | SlotRole::Timing)
         && !super::filler::says_something(value);
     empty
+        || (!matches!(role, SlotRole::Fit | SlotRole::Authority) && introduces(value))
+        || (role == SlotRole::Authority && !names_a_person(value))
         || match role {
             SlotRole::Timing => {
                 !says_when(value) || about_a_call(value, lead_said) || present_state(value)

@@ -128,3 +128,32 @@ fn a_phrase_put_in_every_field_does_not_replace_what_the_lead_said() {
     drop_implausible(&fw, &mut slots, &BTreeMap::new(), said);
     assert_eq!(slots.keys().collect::<Vec<_>>(), vec!["business"]);
 }
+
+#[test]
+fn an_introduction_is_no_plan_and_an_authority_names_someone() {
+    for v in [
+        "I'm a business coach",
+        "somos una clínica dental",
+        "ich bin ein Coach",
+    ] {
+        assert!(introduces(v), "{v}");
+    }
+    for v in [
+        "I'm planning to hire a VA",
+        "we are losing leads",
+        "a coach",
+    ] {
+        assert!(!introduces(v), "{v}");
+    }
+    assert!(misplaced(SlotRole::Other, "I'm a business coach", ""));
+    assert!(!misplaced(SlotRole::Fit, "I'm a business coach", ""));
+    assert!(misplaced(SlotRole::Authority, "the next step", ""));
+    for v in [
+        "managing partner",
+        "I make the call",
+        "mi socio y yo",
+        "la directrice",
+    ] {
+        assert!(!misplaced(SlotRole::Authority, v, ""), "{v}");
+    }
+}

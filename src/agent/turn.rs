@@ -241,15 +241,17 @@ impl Agent {
         .await?;
         let lead_text = read.join("\n");
         // Held to the lead's words against its own choice, the model meant
-        // other words: an invention when the lead writes English (the
-        // prompt's language); when the lead writes another language it is
-        // mostly a translation, and the verbatim words the grammar kept are
-        // what the lead said, so only the confidence judges them.
+        // other words: mostly an invention when the lead writes English
+        // (the prompt's language) unless it was very sure a fact is there;
+        // in another language it is mostly a translation, and the verbatim
+        // words the grammar kept are what the lead said, so only the
+        // confidence judges them.
         let english = language::detect(&lead_text).is_none_or(|l| l == whatlang::Lang::Eng);
+        let q = &self.loaded.config.qualification;
         let unsure = extract::abstain(
             &mut extracted,
-            self.loaded.config.qualification.min_confidence,
-            english,
+            q.min_confidence,
+            english.then_some(q.min_confidence_forced),
         );
         let slots = &mut extracted.extraction.slots;
         let mut dropped = unsure;

@@ -74,11 +74,19 @@ impl Config {
                 "must be at least 1 (the first lead message)",
             );
         }
-        if !(0.0..=1.0).contains(&q.min_confidence) {
-            v.error(
-                "qualification.min_confidence",
-                "must be between 0 and 1 (a probability; 0 keeps every value)",
-            );
+        for (key, value) in [
+            ("qualification.min_confidence", q.min_confidence),
+            (
+                "qualification.min_confidence_forced",
+                q.min_confidence_forced,
+            ),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                v.error(
+                    key,
+                    "must be between 0 and 1 (a probability; 0 keeps every value)",
+                );
+            }
         }
         match Framework::resolve(&q.framework, &q.slots) {
             Ok(fw) => {
