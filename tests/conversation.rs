@@ -318,7 +318,7 @@ async fn reply_prompts_are_append_only_with_the_task_last() {
             last["content"]
                 .as_str()
                 .unwrap()
-                .contains("Your task for this reply"),
+                .contains("Your task ("),
             "{last}"
         );
         assert!(!messages[0]["content"]
