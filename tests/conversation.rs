@@ -315,10 +315,7 @@ async fn reply_prompts_are_append_only_with_the_task_last() {
         let last = messages.last().unwrap();
         assert_eq!(last["role"], "system");
         assert!(
-            last["content"]
-                .as_str()
-                .unwrap()
-                .contains("Your task ("),
+            last["content"].as_str().unwrap().contains("Your task ("),
             "{last}"
         );
         assert!(!messages[0]["content"]

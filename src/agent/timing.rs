@@ -8,7 +8,7 @@
 //! in code keeps a small model's slot choice from scoring a lead Hot.
 
 use super::plausible::words;
-use super::time_words::{COUNTS, DEADLINES, TIME_STEMS, UNITS};
+use super::time_words::{COUNTS, DEADLINES, TIME_STEMS, UNITS, WEEKDAYS};
 
 /// Words that turn a following time word into a rate ("30 a week", "per
 /// month", "al mes", "pro Woche"): volume or money, not when.
@@ -18,7 +18,7 @@ const RATE_WORDS: &[&str] = &[
 ];
 
 fn is_time_word(word: &str) -> bool {
-    TIME_STEMS.iter().any(|stem| {
+    TIME_STEMS.iter().chain(WEEKDAYS).any(|stem| {
         let n = stem.chars().count();
         word == *stem || (n >= 4 && word.starts_with(stem))
     })
@@ -72,6 +72,9 @@ pub fn parse_days(text: &str) -> Option<f64> {
         .find(|(_, phrases)| phrases.iter().any(|p| t.contains(&padded(p))));
     if let Some((days, _)) = deadline {
         return Some(*days);
+    }
+    if t.split_whitespace().any(|w| WEEKDAYS.contains(&w)) {
+        return Some(7.0);
     }
     let words: Vec<&str> = t.split_whitespace().collect();
     let number = |w: &str| w.parse::<f64>().ok();
