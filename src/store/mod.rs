@@ -196,12 +196,14 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(open_err)?;
-        migrate::run(&pool, url).await?;
+        let connect = async {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .map_err(open_err)
+        };
+        let pool = migrate::open_locked(url, connect).await?;
         Ok(Store { pool })
     }
 
