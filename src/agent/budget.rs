@@ -378,13 +378,6 @@ pub(crate) fn against_price(value: &str, price: f64, currency: &str) -> Option<O
     amount.partial_cmp(&price)
 }
 
-/// Whether a budget slot's value reaches the offer's price (see
-/// [`against_price`]).
-#[cfg(test)]
-pub(crate) fn meets_price(value: &str, price: f64, currency: &str) -> bool {
-    against_price(value, price, currency).is_some_and(Ordering::is_ge)
-}
-
 fn amount_of(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),

@@ -120,3 +120,8 @@ fn a_message_aimed_at_the_bot_states_no_budget() {
     assert_eq!(stated(injected, None), vec![]);
     assert_eq!(stated("Budget is $3k/month.", None)[0].words, "$3k/month");
 }
+
+/// Whether a budget reaches the price, as the intent signal reads it.
+fn meets_price(value: &str, price: f64, currency: &str) -> bool {
+    against_price(value, price, currency).is_some_and(Ordering::is_ge)
+}
