@@ -144,7 +144,7 @@ const PRESENT: &[&str] = &[
     "maintenant",
     "actuellement",
     "en ce moment",
-    "aujourd hui",
+    "aujourd'hui",
     "adesso",
     "ora",
     "attualmente",

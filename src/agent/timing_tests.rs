@@ -58,6 +58,7 @@ fn the_present_is_no_deadline() {
         "currently we use a VA",
         "actuellement nous avons 3 setters",
         "ahora mismo tengo dos clientes",
+        "aujourd'hui je réponds moi-même",
     ] {
         assert!(present_state(v), "{v}");
     }
