@@ -182,10 +182,10 @@ pub fn percentile(values: &[f64], p: f64) -> f64 {
     v.get(i).copied().unwrap_or(0.0)
 }
 
-/// A new process that loads the model and talks through [`SCRIPT`]: wall time,
-/// peak RSS (MB) and its turns. `reuse` sets `SETTER_LOCAL_PREFIX_REUSE`.
-fn conversation(dir: &Path, reuse: bool) -> (Duration, u64, Vec<Turn>) {
-    let name = if reuse { "reuse-on" } else { "reuse-off" };
+/// A new process that loads the model and talks through [`SCRIPT`] with
+/// the switches in `env` (`SETTER_LOCAL_PREFIX_REUSE`, `SETTER_LOCAL_DRAFT`):
+/// wall time, peak RSS (MB) and its turns.
+fn conversation(dir: &Path, name: &str, env: &[(&str, &str)]) -> (Duration, u64, Vec<Turn>) {
     let config_file = greedy_config(dir, name);
     let (wall, rss, out) = run_with(
         dir,
@@ -198,7 +198,7 @@ fn conversation(dir: &Path, reuse: bool) -> (Duration, u64, Vec<Turn>) {
             "script.txt",
             "--json",
         ],
-        &[("SETTER_LOCAL_PREFIX_REUSE", if reuse { "1" } else { "0" })],
+        env,
     );
     let turns = out
         .lines()
@@ -220,7 +220,9 @@ fn conversation(dir: &Path, reuse: bool) -> (Duration, u64, Vec<Turn>) {
 /// run in a new process: with prefix reuse on (per-turn latency, tokens/s,
 /// peak RSS), then off, and the ratio. `None` when skipped.
 pub fn local_model(dir: &Path) -> Option<String> {
-    println!("## Embedded model: scripted 6-turn conversation, prefix reuse on and off\n");
+    println!(
+        "## Embedded model: scripted 6-turn conversation, prefix reuse and drafting on and off\n"
+    );
     if !cfg!(feature = "local") {
         println!("Skipped: built without the `local` feature (run `cargo bench --bench core`).\n");
         return None;
@@ -233,10 +235,13 @@ pub fn local_model(dir: &Path) -> Option<String> {
     }
     std::fs::write(dir.join("script.txt"), SCRIPT).unwrap();
     println!("Reuse on…");
-    let (on_wall, on_rss, on) = conversation(dir, true);
+    let (on_wall, on_rss, on) = conversation(dir, "reuse-on", &[]);
     println!("Reuse off…");
-    let (off_wall, off_rss, off) = conversation(dir, false);
-    if on.is_empty() || off.is_empty() {
+    let (off_wall, off_rss, off) =
+        conversation(dir, "reuse-off", &[("SETTER_LOCAL_PREFIX_REUSE", "0")]);
+    println!("Drafting off…");
+    let (_, _, undrafted) = conversation(dir, "draft-off", &[("SETTER_LOCAL_DRAFT", "0")]);
+    if on.is_empty() || off.is_empty() || undrafted.is_empty() {
         println!("Skipped: `setter chat` produced no turns (run it by hand to see why).\n");
         return None;
     }
@@ -280,27 +285,13 @@ pub fn local_model(dir: &Path) -> Option<String> {
             b.latency_ms / a.latency_ms.max(1.0)
         ));
     }
-    // Warm turns' spread: the aim (< 8 s) is on the p50.
-    let warm_ms: Vec<f64> = on.iter().skip(1).map(|t| t.latency_ms).collect();
-    let pct = |p: f64| percentile(&warm_ms, p) / 1000.0;
-    out.push_str(&format!(
-        "\nFirst reply (turn 1; the instant opener when `[persona] instant_opener` is on; extraction runs after it is sent): {:.2} s. Warm turns 2–{}: p50 {:.1} s, p90 {:.1} s.\n",
-        on[0].latency_ms / 1000.0,
-        on.len(),
-        pct(0.5),
-        pct(0.9),
-    ));
     let warm = |turns: &[Turn]| turns.iter().skip(1).map(|t| t.latency_ms).sum::<f64>();
     let (warm_on, warm_off) = (warm(&on), warm(&off));
-    let same = on
-        .iter()
-        .zip(&off)
-        .filter(|(a, b)| a.reply == b.reply)
-        .count();
+    let same = |a: &[Turn], b: &[Turn]| a.iter().zip(b).filter(|(a, b)| a.reply == b.reply).count();
     out.push_str(&format!(
         "| warm turns 2–{} (sum) | | {:.1} s | {:.1} s | **{:.2}×** |\n\n\
          Whole process: reuse on {:.1} s, off {:.1} s ({:.2}×); peak RSS on {on_rss} MB, off {off_rss} MB. \
-         Replies identical in both runs: {same} of {}.",
+         Replies identical in both runs: {} of {}.\n",
         on.len(),
         warm_on / 1000.0,
         warm_off / 1000.0,
@@ -308,7 +299,31 @@ pub fn local_model(dir: &Path) -> Option<String> {
         on_wall.as_secs_f64(),
         off_wall.as_secs_f64(),
         off_wall.as_secs_f64() / on_wall.as_secs_f64().max(1e-9),
+        same(&on, &off),
         on.len().min(off.len()),
+    ));
+    // Warm turns' spread: the aim (< 8 s) is on the p50.
+    let p50 = |turns: &[Turn]| {
+        let warm_ms: Vec<f64> = turns.iter().skip(1).map(|t| t.latency_ms).collect();
+        (
+            percentile(&warm_ms, 0.5) / 1000.0,
+            percentile(&warm_ms, 0.9) / 1000.0,
+        )
+    };
+    let ((on_p50, on_p90), (undrafted_p50, _)) = (p50(&on), p50(&undrafted));
+    out.push_str(&format!(
+        "\nFirst reply (turn 1; the instant opener when `[persona] instant_opener` is on; extraction runs after it is sent): {:.2} s. \
+         **Warm turns 2–{}: p50 {on_p50:.1} s, p90 {on_p90:.1} s.**\n\n\
+         Drafting off (`SETTER_LOCAL_DRAFT=0`: span values and replies decoded token by token), same script: \
+         warm p50 {undrafted_p50:.1} s, warm turns {:.1} s against {:.1} s with drafting (**{:.2}×**); \
+         replies identical: {} of {}.",
+        on[0].latency_ms / 1000.0,
+        on.len(),
+        warm(&undrafted) / 1000.0,
+        warm_on / 1000.0,
+        warm(&undrafted) / warm_on.max(1.0),
+        same(&on, &undrafted),
+        on.len().min(undrafted.len()),
     ));
     Some(out)
 }

@@ -45,6 +45,47 @@ pub(super) fn feed(
     Ok(last)
 }
 
+/// Decodes `tokens` after what the slot holds as one batch with logits for
+/// every one (batch index `i` holds the logits after `tokens[i]`): a token
+/// and its draft, to be checked against the model's own choices.
+pub(super) fn feed_every(
+    slot: &mut Slot,
+    batch: &mut LlamaBatch,
+    tokens: &[LlamaToken],
+) -> std::result::Result<(), String> {
+    batch.clear();
+    let base = slot.cached.len();
+    for (i, tok) in tokens.iter().enumerate() {
+        batch
+            .add(*tok, (base + i) as i32, &[slot.seq], true)
+            .map_err(|e| e.to_string())?;
+    }
+    slot.check_stop()?;
+    slot.ctx.decode(batch).map_err(|e| format!("decode: {e}"))?;
+    slot.decodes += 1;
+    slot.drafted += tokens.len().saturating_sub(1);
+    slot.cached.extend_from_slice(tokens);
+    Ok(())
+}
+
+/// Drops everything after the first `keep` tokens of the active lane from
+/// the KV cache: drafted tokens the model would not have written.
+pub(super) fn truncate(slot: &mut Slot, keep: usize) -> std::result::Result<(), String> {
+    if keep >= slot.cached.len() {
+        return Ok(());
+    }
+    let removed = slot
+        .ctx
+        .clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None)
+        .unwrap_or(false);
+    if !removed {
+        return Err("the KV cache could not drop rejected draft tokens".into());
+    }
+    slot.rejected += slot.cached.len() - keep;
+    slot.cached.truncate(keep);
+    Ok(())
+}
+
 /// Whether the grammar allows `token` next.
 pub(super) fn allows(grammar: &mut LlamaSampler, token: LlamaToken) -> bool {
     let mut single = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 0.0, 0.0)], false);
@@ -212,7 +253,9 @@ pub(super) fn evaluate(
 }
 
 /// Samples up to `max_new` tokens of free text (or a whole-answer grammar):
-/// (text, tokens generated, grammar fallbacks).
+/// (text, tokens generated, grammar fallbacks). Each token's successors are
+/// drafted from the sequence (see [`super::draft::lookup`]) and checked in
+/// one batch when drafting is on.
 pub(super) fn sample_text(
     model: &LlamaModel,
     slot: &mut Slot,
@@ -225,8 +268,13 @@ pub(super) fn sample_text(
     let mut bytes = Vec::new();
     let mut generated = 0usize;
     let mut idx = last_logits;
+    // A token already sampled where a draft went another way.
+    let mut chosen: Option<LlamaToken> = None;
     while generated < max_new {
-        let token = sampler.sample(&slot.ctx, idx)?;
+        let token = match chosen.take() {
+            Some(token) => token,
+            None => sampler.sample(&slot.ctx, idx)?,
+        };
         generated += 1;
         if vocab.is_eog(token) {
             break;
@@ -235,8 +283,31 @@ pub(super) fn sample_text(
         if generated == max_new {
             break;
         }
-        feed(slot, batch, &[token])?;
-        idx = 0;
+        let room = super::draft::LOOKUP_MAX_TOKENS.min(max_new - generated - 1);
+        let draft = match slot.draft {
+            true => super::draft::lookup(&slot.cached, token, room, |t| vocab.is_eog(t)),
+            false => Vec::new(),
+        };
+        if draft.is_empty() {
+            feed(slot, batch, &[token])?;
+            idx = 0;
+            continue;
+        }
+        let start = slot.cached.len();
+        let mut tokens = vec![token];
+        tokens.extend_from_slice(&draft);
+        feed_every(slot, batch, &tokens)?;
+        idx = draft.len() as i32;
+        for (i, drafted) in draft.iter().enumerate() {
+            let sampled = sampler.sample(&slot.ctx, i as i32)?;
+            if sampled != *drafted {
+                truncate(slot, start + i + 1)?;
+                chosen = Some(sampled);
+                break;
+            }
+            generated += 1;
+            bytes.extend(vocab.token_to_piece(sampled, false, None));
+        }
     }
     let fallbacks = match sampler {
         Sampling::Grammar(_, n) => *n,

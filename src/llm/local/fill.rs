@@ -9,7 +9,8 @@
 //! A null leaf therefore costs no decode of its own, only its share of the
 //! next batch.
 
-use super::decode::{allowed_fallback, allows, argmax, feed, top_candidates};
+use super::decode::{allowed_fallback, allows, argmax, feed, feed_every, top_candidates, truncate};
+use super::draft::{continuation, DRAFT_MAX_TOKENS};
 use super::skeleton::{Step, FORCED_WITHIN, LEAF_MAX_TOKENS};
 use super::Slot;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -62,7 +63,7 @@ pub(super) fn fill_skeleton<'b>(
     for step in steps {
         match step {
             Step::Text(text) => filler.literal(text),
-            Step::Value { path, gbnf, span } => filler.leaf(path, gbnf, *span)?,
+            Step::Value { path, gbnf, span } => filler.leaf(path, gbnf, span.as_deref())?,
         }
     }
     Ok(filler.filled)
@@ -99,6 +100,18 @@ struct Leaf {
     forced: bool,
 }
 
+/// How a draft check ended.
+enum Drafted {
+    /// The model chose every drafted token; the logits after the last one
+    /// are current.
+    Kept,
+    /// A drafted token finished the value (already decoded: nothing to carry).
+    Whole,
+    /// The model chose something else (this; `None`: end the value) where
+    /// the draft went on; the logits there are current.
+    Diverged(Option<LlamaToken>),
+}
+
 impl Filler<'_, '_> {
     /// Literal skeleton text: written now, decoded with the next leaf.
     fn literal(&mut self, text: &str) {
@@ -128,13 +141,18 @@ impl Filler<'_, '_> {
 
     /// One leaf: decode the model's value and write it (repaired to valid
     /// JSON if it was cut short).
-    fn leaf(&mut self, path: &str, gbnf: &str, span: bool) -> std::result::Result<(), String> {
+    fn leaf(
+        &mut self,
+        path: &str,
+        gbnf: &str,
+        span: Option<&[String]>,
+    ) -> std::result::Result<(), String> {
         self.flush()?;
         let mut grammar =
             LlamaSampler::grammar(self.model, gbnf, "root").map_err(|e| format!("grammar: {e}"))?;
-        let leaf = self.decode_leaf(path, &mut grammar)?;
+        let leaf = self.decode_leaf(path, &mut grammar, span)?;
         let mut written = String::from_utf8_lossy(&leaf.value).into_owned();
-        if span && leaf.forced && written.trim_start().starts_with('"') {
+        if span.is_some() && leaf.forced && written.trim_start().starts_with('"') {
             // The model meant words the lead did not write; the span it was
             // held to may not be its answer.
             self.filled.forced.insert(path.to_string());
@@ -152,11 +170,13 @@ impl Filler<'_, '_> {
         Ok(())
     }
 
-    /// The model's tokens for one leaf, greedy under `grammar`.
+    /// The model's tokens for one leaf, greedy under `grammar`; a span
+    /// leaf's next words are drafted from `span` (see [`super::draft`]).
     fn decode_leaf(
         &mut self,
         path: &str,
         grammar: &mut LlamaSampler,
+        span: Option<&[String]>,
     ) -> std::result::Result<Leaf, String> {
         let eos = self.model.vocab().eos();
         let mut leaf = Leaf {
@@ -165,11 +185,18 @@ impl Filler<'_, '_> {
             complete: false,
             forced: false,
         };
+        // The model's choice from the current logits when a draft check
+        // already made it.
+        let mut chosen: Option<Option<LlamaToken>> = None;
         leaf.complete = loop {
             if leaf.n >= LEAF_MAX_TOKENS || self.filled.produced >= self.max_new {
                 break allows(grammar, eos);
             }
-            let Some(token) = self.choose(path, grammar, &mut leaf)? else {
+            let choice = match chosen.take() {
+                Some(choice) => choice,
+                None => self.choose(path, grammar, &mut leaf)?,
+            };
+            let Some(token) = choice else {
                 break true;
             };
             if self.take(grammar, token, &mut leaf) {
@@ -178,9 +205,72 @@ impl Filler<'_, '_> {
                 self.carry.push(token);
                 break true;
             }
-            self.idx = feed(self.slot, self.batch, &[token])?;
+            let draft = self.draft(span, &leaf);
+            if draft.is_empty() {
+                self.idx = feed(self.slot, self.batch, &[token])?;
+                continue;
+            }
+            match self.check_draft(path, grammar, &mut leaf, token, &draft)? {
+                Drafted::Kept => {}
+                Drafted::Whole => break true,
+                Drafted::Diverged(choice) => chosen = Some(choice),
+            }
         };
         Ok(leaf)
+    }
+
+    /// Tokens the lead's words continue the span with (none when drafting
+    /// is off, the leaf is no span or nothing follows), within the leaf's
+    /// and the call's token limits.
+    fn draft(&self, span: Option<&[String]>, leaf: &Leaf) -> Vec<LlamaToken> {
+        let (Some(sources), true) = (span, self.slot.draft) else {
+            return Vec::new();
+        };
+        let written = String::from_utf8_lossy(&leaf.value);
+        let Some(inside) = written.trim_start().strip_prefix('"') else {
+            return Vec::new();
+        };
+        let Some(next) = continuation(inside, sources) else {
+            return Vec::new();
+        };
+        let room = DRAFT_MAX_TOKENS
+            .min(LEAF_MAX_TOKENS.saturating_sub(leaf.n + 1))
+            .min(self.max_new.saturating_sub(self.filled.produced + 1));
+        let mut tokens = self.model.vocab().tokenize(next.as_bytes(), false, false);
+        tokens.truncate(room);
+        tokens
+    }
+
+    /// Decodes `token` and its `draft` as one batch, then keeps the drafted
+    /// tokens the model itself chooses, in order, and drops the rest from
+    /// the cache.
+    fn check_draft(
+        &mut self,
+        path: &str,
+        grammar: &mut LlamaSampler,
+        leaf: &mut Leaf,
+        token: LlamaToken,
+        draft: &[LlamaToken],
+    ) -> std::result::Result<Drafted, String> {
+        let start = self.slot.cached.len();
+        let mut tokens = Vec::with_capacity(draft.len() + 1);
+        tokens.push(token);
+        tokens.extend_from_slice(draft);
+        feed_every(self.slot, self.batch, &tokens)?;
+        for (i, drafted) in draft.iter().enumerate() {
+            self.idx = i as i32;
+            let choice = self.choose(path, grammar, leaf)?;
+            if choice != Some(*drafted) {
+                truncate(self.slot, start + i + 1)?;
+                return Ok(Drafted::Diverged(choice));
+            }
+            if self.take(grammar, *drafted, leaf) {
+                truncate(self.slot, start + i + 2)?;
+                return Ok(Drafted::Whole);
+            }
+        }
+        self.idx = draft.len() as i32;
+        Ok(Drafted::Kept)
     }
 
     /// The model's next token for the leaf from the current logits: its own

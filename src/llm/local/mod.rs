@@ -23,6 +23,7 @@
 //! grammar first, then the top 64, and the whole vocabulary only as a last resort.
 
 mod decode;
+mod draft;
 mod fill;
 mod lanes;
 mod plans;
@@ -74,8 +75,14 @@ pub const WARM_START_ENV: &str = "SETTER_LOCAL_WARM_START";
 /// measure what lanes save (`cargo bench --bench core`).
 pub const LANES_ENV: &str = "SETTER_LOCAL_LANES";
 
+/// Set to `0` (or `false`, `off`, `no`) to decode span leaves token by
+/// token instead of checking drafts of the lead's next words (see
+/// `local::draft`). The answer is the same; on by default; off exists to
+/// measure what drafting saves (`cargo bench --bench core`).
+pub const DRAFT_ENV: &str = "SETTER_LOCAL_DRAFT";
+
 /// Whether an on-by-default switch ([`PREFIX_REUSE_ENV`], [`WARM_START_ENV`],
-/// [`LANES_ENV`]) with this value is on: anything but `0`, `false`, `off`, `no`.
+/// [`LANES_ENV`], [`DRAFT_ENV`]) with this value is on: anything but `0`, `false`, `off`, `no`.
 fn switch_on(value: Option<&str>) -> bool {
     !matches!(
         value.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
@@ -275,6 +282,10 @@ impl Engine {
         let mut slots = (0..2)
             .map(|_| Slot::new(model, backend, n_ctx, threads, lanes_on))
             .collect::<Result<Vec<_>>>()?;
+        let draft = env_switch(DRAFT_ENV);
+        for slot in &mut slots {
+            slot.draft = draft;
+        }
         let prefix_reuse = env_switch(PREFIX_REUSE_ENV);
         let warm_start = prefix_reuse && env_switch(WARM_START_ENV);
         let warm = warm_start
@@ -381,7 +392,7 @@ impl Engine {
             self.n_ctx as usize,
         );
         let keep = decode::reuse_prefix(slot, &tokens, reuse);
-        let decodes_before = slot.decodes;
+        let before = (slot.decodes, slot.drafted, slot.rejected);
         let prompt_started = Instant::now();
         let mut batch = LlamaBatch::new(BATCH, 1);
         let last_logits = decode::evaluate(slot, &mut batch, &tokens, keep)?;
@@ -407,7 +418,8 @@ impl Engine {
         };
         let gen_secs = gen_started.elapsed().as_secs_f64();
 
-        let (generated, decodes) = (out.produced, slot.decodes - decodes_before);
+        let (generated, decodes) = (out.produced, slot.decodes - before.0);
+        let (drafted, rejected) = (slot.drafted - before.1, slot.rejected - before.2);
         tracing::trace!(text = %out.text, "local output");
         tracing::debug!(
             fallbacks = out.fallbacks,
@@ -417,6 +429,8 @@ impl Engine {
             evaluated,
             generated,
             decodes,
+            drafted,
+            rejected,
             prompt_secs,
             gen_secs,
             "local inference"

@@ -9,11 +9,12 @@ pub(super) enum Step {
     Text(String),
     /// A value the model writes, constrained by a GBNF grammar; `path` names
     /// it (`pain`, `disqualifiers.job_seeker`) in the answer's confidences;
-    /// `span`: the value must be a span of given texts (see [`super::span`]).
+    /// `span`: the texts the value must be a span of (see [`super::span`]),
+    /// which also draft its next words (see [`super::draft`]).
     Value {
         path: String,
         gbnf: String,
-        span: bool,
+        span: Option<Vec<String>>,
     },
 }
 
@@ -56,10 +57,9 @@ pub(super) fn skeleton(
             steps.push(Step::Text(format!("\n{}}}", " ".repeat(indent))));
         }
         _ => {
-            let sources = span_sources(schema);
-            let span = sources.is_some();
-            let grammar = match sources {
-                Some(texts) => super::span::grammar(&texts),
+            let span = span_sources(schema);
+            let grammar = match &span {
+                Some(texts) => super::span::grammar(texts),
                 None => llama_cpp_2::json_schema_to_grammar(&schema.to_string())
                     .map_err(|e| format!("JSON schema to grammar: {e}"))?,
             };

@@ -27,6 +27,12 @@ pub(super) struct Slot {
     /// Decode calls so far (each costs about one generated token on a CPU):
     /// the figure the skeleton filler keeps low.
     pub(super) decodes: usize,
+    /// Span leaves and free text draft their next tokens (see [`super::draft`]).
+    pub(super) draft: bool,
+    /// Drafted tokens decoded so far, and how many of them were dropped
+    /// again (the model chose otherwise): what tuning the drafts reads.
+    pub(super) drafted: usize,
+    pub(super) rejected: usize,
 }
 
 impl Slot {
@@ -57,6 +63,9 @@ impl Slot {
             lanes: Lanes::new(lanes_on),
             stop: None,
             decodes: 0,
+            draft: true,
+            drafted: 0,
+            rejected: 0,
         })
     }
 
