@@ -218,7 +218,8 @@ fn conversation(dir: &Path, name: &str, env: &[(&str, &str)]) -> (Duration, u64,
 
 /// Section 2: the embedded model over a scripted 6-turn conversation, each
 /// run in a new process: with prefix reuse on (per-turn latency, tokens/s,
-/// peak RSS), then off, and the ratio. `None` when skipped.
+/// peak RSS), then off, then with drafting off, and the ratios. `None` when
+/// skipped.
 pub fn local_model(dir: &Path) -> Option<String> {
     println!(
         "## Embedded model: scripted 6-turn conversation, prefix reuse and drafting on and off\n"

@@ -69,20 +69,30 @@ pub(super) fn feed_every(
 }
 
 /// Drops everything after the first `keep` tokens of the active lane from
-/// the KV cache: drafted tokens the model would not have written.
-pub(super) fn truncate(slot: &mut Slot, keep: usize) -> std::result::Result<(), String> {
+/// the KV cache and from `Slot::cached`; false (and nothing dropped) when
+/// llama.cpp cannot cut the sequence there.
+fn cut(slot: &mut Slot, keep: usize) -> bool {
     if keep >= slot.cached.len() {
-        return Ok(());
+        return true;
     }
     let removed = slot
         .ctx
         .clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None)
         .unwrap_or(false);
-    if !removed {
+    if removed {
+        slot.cached.truncate(keep);
+    }
+    removed
+}
+
+/// Drops the drafted tokens after the first `keep` from the cache: those
+/// the model would not have written.
+pub(super) fn truncate(slot: &mut Slot, keep: usize) -> std::result::Result<(), String> {
+    let rejected = slot.cached.len().saturating_sub(keep);
+    if !cut(slot, keep) {
         return Err("the KV cache could not drop rejected draft tokens".into());
     }
-    slot.rejected += slot.cached.len() - keep;
-    slot.cached.truncate(keep);
+    slot.rejected += rejected;
     Ok(())
 }
 
@@ -208,18 +218,10 @@ pub(super) fn reuse_prefix(slot: &mut Slot, tokens: &[LlamaToken], reuse: bool) 
         0
     };
     keep = keep.min(tokens.len() - 1);
-    if keep < slot.cached.len() {
-        let removed = slot
-            .ctx
-            .clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None)
-            .unwrap_or(false);
-        if removed {
-            slot.cached.truncate(keep);
-        } else {
-            // Only this lane: the other lanes' cells stay theirs.
-            slot.forget_active();
-            keep = 0;
-        }
+    if !cut(slot, keep) {
+        // Only this lane: the other lanes' cells stay theirs.
+        slot.forget_active();
+        keep = 0;
     }
     keep
 }

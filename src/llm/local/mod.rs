@@ -75,9 +75,10 @@ pub const WARM_START_ENV: &str = "SETTER_LOCAL_WARM_START";
 /// measure what lanes save (`cargo bench --bench core`).
 pub const LANES_ENV: &str = "SETTER_LOCAL_LANES";
 
-/// Set to `0` (or `false`, `off`, `no`) to decode span leaves token by
-/// token instead of checking drafts of the lead's next words (see
-/// `local::draft`). The answer is the same; on by default; off exists to
+/// Set to `0` (or `false`, `off`, `no`) to decode span leaves and replies
+/// token by token instead of checking drafts of their next tokens (see
+/// `local::draft`). Each token is still the model's own choice either way,
+/// up to near ties batched logits can tip. On by default; off exists to
 /// measure what drafting saves (`cargo bench --bench core`).
 pub const DRAFT_ENV: &str = "SETTER_LOCAL_DRAFT";
 
