@@ -206,3 +206,40 @@ async fn interleaved_leads_keep_their_own_cache() {
     eprintln!("reused: lead B {b} tokens, lead A's second call {a2}");
     assert!(a2 >= b + 15, "lead B {b}, lead A {a2}");
 }
+
+/// A prefill leaves the prompt up to the next-message mark in the lead's
+/// lane: the next call evaluates only the new message and what follows.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "runs the real local model (needs `setter model pull`)"]
+async fn a_prefill_is_reused_by_the_next_call() {
+    use setter::llm::{ChatMessage, ChatModel, ChatRequest, NEXT_MESSAGE_MARK};
+    let Some(model) = local_model(900) else {
+        return;
+    };
+    assert!(model.prefills());
+    let request = |next: &str| ChatRequest {
+        messages: vec![
+            ChatMessage::system("You answer in one short sentence.".to_string()),
+            ChatMessage::user("hi, we run a roofing company in Dallas".to_string()),
+            ChatMessage::assistant("Nice! What made you reach out today?".to_string()),
+            ChatMessage::user(next.to_string()),
+        ],
+        schema: None,
+        temperature: 0.0,
+        max_tokens: 2,
+        conversation: Some("lead-prefill".to_string()),
+    };
+    model.prefill(&request(NEXT_MESSAGE_MARK)).await.unwrap();
+    let answer = model
+        .chat(&request("we miss calls from leads at night"))
+        .await
+        .unwrap();
+    let speed = answer.speed.unwrap();
+    let evaluated = answer.usage.prompt_tokens - speed.reused_tokens;
+    eprintln!(
+        "prompt {} tokens, {} reused after the prefill",
+        answer.usage.prompt_tokens, speed.reused_tokens
+    );
+    // The new message (~9 tokens) and the template's turn markers.
+    assert!(evaluated <= 16, "evaluated {evaluated}");
+}

@@ -211,6 +211,23 @@ pub fn abstain(x: &mut Extracted, min: f64, min_forced: Option<f64>) -> Vec<Stri
 /// Most tokens an extraction answer may take.
 pub const MAX_TOKENS: u32 = 400;
 
+/// The extraction call for `lead_id`: the instructions, then the
+/// transcript (see `transcript::extraction`) as one user message.
+pub(super) fn request(
+    system: String,
+    transcript: String,
+    schema: JsonSchema,
+    lead_id: &str,
+) -> ChatRequest {
+    ChatRequest {
+        messages: vec![ChatMessage::system(system), ChatMessage::user(transcript)],
+        schema: Some(schema),
+        temperature: 0.0,
+        max_tokens: MAX_TOKENS,
+        conversation: Some(lead_id.to_string()),
+    }
+}
+
 /// Runs the extraction call with one repair attempt; `lead_id` names the
 /// conversation (see [`ChatRequest::conversation`]).
 pub async fn run(
@@ -222,13 +239,7 @@ pub async fn run(
     icp: &Icp,
     lead_id: &str,
 ) -> Result<Extracted, crate::llm::Error> {
-    let mut request = ChatRequest {
-        messages: vec![ChatMessage::system(system), ChatMessage::user(transcript)],
-        schema: Some(schema),
-        temperature: 0.0,
-        max_tokens: MAX_TOKENS,
-        conversation: Some(lead_id.to_string()),
-    };
+    let mut request = request(system, transcript, schema, lead_id);
     let mut outcome = Extracted::default();
     let first = model.chat(&request).await?;
     outcome.usage += first.usage;

@@ -30,6 +30,7 @@ mod opener;
 mod optout;
 pub mod plan;
 mod plausible;
+mod prefill;
 mod reasons;
 mod reply;
 mod revenue;

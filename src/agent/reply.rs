@@ -34,6 +34,24 @@ impl Agent {
                 speed: None,
             });
         }
+        let (ctx, lang, named) = self.reply_context(memory, d);
+        let request = self.reply_request(memory, &ctx)?;
+        let answer = self.model.chat(&request).await?;
+        let guarded = self.checked(memory, d, &answer, &ctx, lang, named)?;
+        if let Some(fired) = &guarded.fired {
+            tracing::info!(guards = %fired, "reply guard fired");
+        }
+        Ok(Reply {
+            guarded,
+            usage: answer.usage,
+            speed: answer.speed,
+        })
+    }
+
+    /// The templates' context for this turn's reply, the reply's language,
+    /// and whether the prompt names it (a lead writing other than English
+    /// to a persona that matches the lead's language).
+    pub(super) fn reply_context(&self, memory: &Memory, d: &Decision) -> (Value, Lang, bool) {
         let config = &self.loaded.config;
         let lang = reply_language(config, memory);
         // A small model answers a Spanish lead in English unless the prompt
@@ -52,17 +70,7 @@ impl Agent {
             named.map(|l| l.eng_name()),
             &lead,
         );
-        let request = self.reply_request(memory, &ctx)?;
-        let answer = self.model.chat(&request).await?;
-        let guarded = self.checked(memory, d, &answer, &ctx, lang, named.is_some())?;
-        if let Some(fired) = &guarded.fired {
-            tracing::info!(guards = %fired, "reply guard fired");
-        }
-        Ok(Reply {
-            guarded,
-            usage: answer.usage,
-            speed: answer.speed,
-        })
+        (ctx, lang, named.is_some())
     }
 
     /// Code's checks on the model's words: a reply cut by the token cap
@@ -131,7 +139,7 @@ impl Agent {
     /// Stable instructions first, the conversation, then this turn's task:
     /// only the tail changes between turns, so a local model re-evaluates
     /// little more than the new messages.
-    fn reply_request(&self, memory: &Memory, ctx: &Value) -> Result<ChatRequest> {
+    pub(super) fn reply_request(&self, memory: &Memory, ctx: &Value) -> Result<ChatRequest> {
         let config = &self.loaded.config;
         let system = ChatMessage::system(self.prompts.render("system.j2", ctx)?);
         let task = ChatMessage::system(self.prompts.render("turn.j2", ctx)?);

@@ -113,8 +113,9 @@ async fn script(
             external_id: None,
             at: now_ms(),
         };
-        let report = match agent.converse(lead, inbound, None).await {
-            Ok(Answer::Replied(report) | Answer::Scored(report)) => report,
+        let (report, replied) = match agent.converse(lead, inbound, None).await {
+            Ok(Answer::Replied(report)) => (report, true),
+            Ok(Answer::Scored(report)) => (report, false),
             Ok(Answer::NothingPending | Answer::Superseded(_)) => continue,
             Err(e) => {
                 failed = true;
@@ -129,6 +130,12 @@ async fn script(
             if args.debug {
                 writeln!(out, "{}", debug_line(&report))?;
             }
+        }
+        out.flush()?;
+        // As a server does once a reply is sent: the next line is answered
+        // as if the lead took a moment to read and type it.
+        if replied {
+            agent.prefill_next(&lead.id).await;
         }
     }
     Ok(ExitCode::from(if failed { exit::RUNTIME } else { 0 }))
@@ -166,8 +173,22 @@ async fn interactive(
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
+    let mut replied = false;
     loop {
-        let line = match editor.readline("you> ") {
+        // The model reads ahead (see `Agent::prefill_next`) while you type.
+        let read = tokio::task::spawn_blocking(move || {
+            let line = editor.readline("you> ");
+            (editor, line)
+        });
+        let prefill = async {
+            if replied {
+                agent.prefill_next(&lead.id).await;
+            }
+        };
+        let ((), read) = tokio::join!(prefill, read);
+        let (back, line) = read?;
+        editor = back;
+        let line = match line {
             Ok(line) => line,
             Err(
                 rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof,
@@ -184,8 +205,10 @@ async fn interactive(
             external_id: None,
             at: now_ms(),
         };
+        replied = false;
         match agent.converse(lead, inbound, None).await {
             Ok(Answer::Replied(report)) => {
+                replied = true;
                 println!("{persona}: {}", report.reply);
                 if args.debug {
                     println!("{}", debug_line(&report));

@@ -126,6 +126,15 @@ impl Cassette {
         hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
     }
 
+    /// The model calls go to when the cassette has no recording for them
+    /// (none when replaying).
+    fn live(&self) -> Option<&Arc<dyn ChatModel>> {
+        match (&self.inner, self.settings.mode) {
+            (Some(inner), Mode::Record | Mode::Auto) => Some(inner),
+            _ => None,
+        }
+    }
+
     fn append(&self, entry: &Entry) -> Result<()> {
         let line = serde_json::to_string(entry).expect("cassette entries serialize");
         std::fs::OpenOptions::new()
@@ -155,9 +164,9 @@ impl ChatModel for Cassette {
                 return Ok(response);
             }
         }
-        let inner = match (&self.inner, self.settings.mode) {
-            (Some(inner), Mode::Record | Mode::Auto) => inner,
-            _ => {
+        let inner = match self.live() {
+            Some(inner) => inner,
+            None => {
                 return Err(Error::CassetteMiss {
                     path: self.settings.path.display().to_string(),
                     key,
@@ -180,5 +189,17 @@ impl ChatModel for Cassette {
 
     fn info(&self) -> ModelInfo {
         self.info.clone()
+    }
+
+    /// Recording runs the live model, which may prefill; a replay has none.
+    fn prefills(&self) -> bool {
+        self.live().is_some_and(|inner| inner.prefills())
+    }
+
+    async fn prefill(&self, request: &ChatRequest) -> Result<()> {
+        match self.live() {
+            Some(inner) => inner.prefill(request).await,
+            None => Ok(()),
+        }
     }
 }

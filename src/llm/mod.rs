@@ -186,7 +186,30 @@ pub struct ModelInfo {
 pub trait ChatModel: Send + Sync {
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse>;
     fn info(&self) -> ModelInfo;
+
+    /// Whether [`ChatModel::prefill`] does anything: callers skip building
+    /// prefill requests for models that keep no state between calls.
+    fn prefills(&self) -> bool {
+        false
+    }
+
+    /// Evaluates `request`'s prompt up to where [`NEXT_MESSAGE_MARK`] starts
+    /// and stops there, generating nothing: the next call whose prompt
+    /// begins the same way then evaluates only what follows. The agent calls
+    /// it once a reply is sent, while the lead is still reading, so the next
+    /// turn's known prefix (the reply just sent, the transcript so far) is
+    /// not part of the lead's wait. A model that keeps no state (API models,
+    /// cassettes replaying) has nothing to do.
+    async fn prefill(&self, _request: &ChatRequest) -> Result<()> {
+        Ok(())
+    }
 }
+
+/// Where a prefill request's known prefix ends (see [`ChatModel::prefill`]):
+/// the text of the lead's next message, which nobody knows yet. Built by the
+/// same code as a real request, the prompt up to here is what the next real
+/// prompt starts with.
+pub const NEXT_MESSAGE_MARK: &str = "\u{27e6}next lead message\u{27e7}";
 
 #[async_trait::async_trait]
 impl<M: ChatModel + ?Sized> ChatModel for Arc<M> {
@@ -195,6 +218,12 @@ impl<M: ChatModel + ?Sized> ChatModel for Arc<M> {
     }
     fn info(&self) -> ModelInfo {
         (**self).info()
+    }
+    fn prefills(&self) -> bool {
+        (**self).prefills()
+    }
+    async fn prefill(&self, request: &ChatRequest) -> Result<()> {
+        (**self).prefill(request).await
     }
 }
 

@@ -137,7 +137,7 @@ impl Inner {
 
     async fn answer_with_retries(&self, lead_id: &str) {
         for attempt in 0..=MAX_TURN_RETRIES {
-            let Ok(_permit) = self.permits.acquire().await else {
+            let Ok(permit) = self.permits.acquire().await else {
                 return;
             };
             self.hooks.metrics.turns_running.inc();
@@ -160,6 +160,16 @@ impl Inner {
                         Answer::Superseded(_) => "superseded",
                     };
                     self.hooks.metrics.turn(label, seconds);
+                    // The reply is on its way: the model reads ahead while
+                    // the lead reads it, without holding a turn's permit
+                    // (and giving the model up to any turn that wants it).
+                    drop(permit);
+                    if let Answer::Replied(_) = answer {
+                        tokio::select! {
+                            _ = self.agent.prefill_next(lead_id) => {}
+                            _ = self.cancel.cancelled() => {}
+                        }
+                    }
                     return;
                 }
                 Err(e) => {

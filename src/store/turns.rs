@@ -5,7 +5,7 @@
 //! this file only reads.
 
 use super::memory as read;
-use super::{parse, Lead, Message, Result, Store};
+use super::{parse, Author, Lead, Message, Result, Store};
 use crate::lead::{EvidenceKind, Level, Stage, Tier};
 use crate::llm::Usage;
 use serde::Serialize;
@@ -127,6 +127,31 @@ impl Memory {
     pub fn turn_count(&self) -> usize {
         self.counts.turns
     }
+    /// This memory as it would be once the lead wrote `text` at `at`: one
+    /// more pending message, counted like a stored one. What the next
+    /// turn's prompts will start with is built from it (see
+    /// `ChatModel::prefill`).
+    pub fn with_next_message(mut self, text: &str, at: i64) -> Memory {
+        let id = self
+            .counts
+            .latest_inbound
+            .max(self.messages.last().map_or(0, |m| m.id))
+            + 1;
+        let message = Message {
+            id,
+            direction: crate::lead::Direction::In,
+            text: text.to_string(),
+            at,
+            author: Author::Lead,
+        };
+        self.messages.push(message.clone());
+        self.pending.push(message);
+        self.counts.messages += 1;
+        self.counts.inbound += 1;
+        self.counts.latest_inbound = id;
+        self
+    }
+
     /// The 1-based position of a loaded message in the whole conversation
     /// (both directions), as reasons and reports number them.
     pub fn message_number(&self, id: i64) -> Option<usize> {

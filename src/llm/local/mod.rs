@@ -27,10 +27,15 @@ mod draft;
 mod fill;
 mod lanes;
 mod plans;
+mod prefill;
 mod skeleton;
 mod slot;
 mod span;
+mod switches;
 mod warm;
+
+use switches::env_switch;
+pub use switches::{DRAFT_ENV, LANES_ENV, PREFILL_ENV, PREFIX_REUSE_ENV, WARM_START_ENV};
 
 use super::stop::Stop;
 use super::{ChatModel, ChatRequest, ChatResponse, Error, ModelInfo, Result, Role, Speed, Usage};
@@ -45,6 +50,7 @@ use skeleton::Step;
 use slot::Slot;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -57,49 +63,30 @@ const SLOT_FREE: usize = 1;
 /// Candidates checked against the grammar when the greedy token is not allowed.
 const GRAMMAR_TOP_K: usize = 64;
 
-/// Set to `0` (or `false`, `off`, `no`) to turn KV prefix reuse off: every
-/// call then clears its slot's cache and evaluates the whole prompt from
-/// scratch. Read once, when a process loads the engine. On by default; off
-/// exists to measure what reuse saves (`cargo bench --bench core` runs the
-/// scripted conversation both ways).
-pub const PREFIX_REUSE_ENV: &str = "SETTER_LOCAL_PREFIX_REUSE";
-
-/// Set to `0` (or `false`, `off`, `no`) to start every process cold: no
-/// system-prompt state is loaded from or saved beside the model file (see
-/// `local::warm`). On by default (with prefix reuse); off exists to measure it.
-pub const WARM_START_ENV: &str = "SETTER_LOCAL_WARM_START";
-
-/// Set to `0` (or `false`, `off`, `no`) to keep one KV sequence per context
-/// instead of one per conversation (see `local::lanes`): interleaved leads
-/// then evict each other's cached prompt. On by default; off exists to
-/// measure what lanes save (`cargo bench --bench core`).
-pub const LANES_ENV: &str = "SETTER_LOCAL_LANES";
-
-/// Set to `0` (or `false`, `off`, `no`) to decode span leaves and replies
-/// token by token instead of checking drafts of their next tokens (see
-/// `local::draft`). Each token is still the model's own choice either way,
-/// up to near ties batched logits can tip. On by default; off exists to
-/// measure what drafting saves (`cargo bench --bench core`).
-pub const DRAFT_ENV: &str = "SETTER_LOCAL_DRAFT";
-
-/// Whether an on-by-default switch ([`PREFIX_REUSE_ENV`], [`WARM_START_ENV`],
-/// [`LANES_ENV`], [`DRAFT_ENV`]) with this value is on: anything but `0`, `false`, `off`, `no`.
-fn switch_on(value: Option<&str>) -> bool {
-    !matches!(
-        value.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
-        Some("0" | "false" | "off" | "no")
-    )
-}
-
-/// Whether the switch in environment variable `name` is on (see [`switch_on`]).
-fn env_switch(name: &str) -> bool {
-    switch_on(std::env::var(name).ok().as_deref())
-}
-
 /// llama.cpp's backend may be initialised once per process.
 static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
 /// Loaded engines by model path, so several agents in one process share one copy.
-type SharedEngine = Arc<Mutex<Engine>>;
+type SharedEngine = Arc<Shared>;
+
+/// One engine and how many calls wait for it.
+struct Shared {
+    engine: Mutex<Engine>,
+    /// Calls waiting for the engine: a prefill (work nobody waits for) gives
+    /// the engine back as soon as one does (see `local::prefill`).
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl Shared {
+    /// The engine, once calls ahead of this one are done. A panic
+    /// mid-inference leaves the caches unknown: they start afresh.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Engine> {
+        self.engine.lock().unwrap_or_else(|poisoned| {
+            let mut guard = poisoned.into_inner();
+            guard.reset();
+            guard
+        })
+    }
+}
 static ENGINES: Mutex<Vec<(PathBuf, u32, SharedEngine)>> = Mutex::new(Vec::new());
 
 fn backend() -> Result<&'static LlamaBackend> {
@@ -123,6 +110,8 @@ pub struct LocalModel {
     path: PathBuf,
     /// A call's limit once the engine runs it (`[llm] timeout_secs`).
     timeout: Duration,
+    /// Prefill after a reply (see [`PREFILL_ENV`]).
+    prefill: bool,
 }
 
 /// A call's limit when none is configured.
@@ -181,7 +170,10 @@ impl LocalModel {
         let engine = match engines.iter().find(|(p, n, _)| p == path && *n == n_ctx) {
             Some((_, _, engine)) => engine.clone(),
             None => {
-                let engine = Arc::new(Mutex::new(Engine::load(path, n_ctx)?));
+                let engine = Arc::new(Shared {
+                    engine: Mutex::new(Engine::load(path, n_ctx)?),
+                    waiting: Default::default(),
+                });
                 engines.push((path.to_path_buf(), n_ctx, engine.clone()));
                 engine
             }
@@ -191,6 +183,7 @@ impl LocalModel {
             name,
             path: path.to_path_buf(),
             timeout: DEFAULT_TIMEOUT,
+            prefill: env_switch(PREFILL_ENV) && env_switch(PREFIX_REUSE_ENV),
         })
     }
 
@@ -216,15 +209,10 @@ impl ChatModel for LocalModel {
         // Dropping this future (the caller gave up) cancels the call too.
         let (stop, _cancel_on_drop) = Stop::after(self.timeout);
         let result = tokio::task::spawn_blocking(move || {
-            let mut engine = match engine.lock() {
-                Ok(guard) => guard,
-                Err(poisoned) => {
-                    // A panic mid-inference leaves the caches unknown: start them afresh.
-                    let mut guard = poisoned.into_inner();
-                    guard.reset();
-                    guard
-                }
-            };
+            engine.waiting.fetch_add(1, Ordering::SeqCst);
+            let mut engine_guard = engine.lock();
+            engine.waiting.fetch_sub(1, Ordering::SeqCst);
+            let engine = &mut *engine_guard;
             let mut stop = stop;
             stop.start();
             stop.check()?;
@@ -240,6 +228,34 @@ impl ChatModel for LocalModel {
             provider: "local".into(),
             model: self.name.clone(),
         }
+    }
+
+    fn prefills(&self) -> bool {
+        self.prefill
+    }
+
+    async fn prefill(&self, request: &ChatRequest) -> Result<()> {
+        let engine = self.engine.clone();
+        let request = request.clone();
+        let (stop, _cancel_on_drop) = Stop::after(self.timeout);
+        let result = tokio::task::spawn_blocking(move || {
+            let mut engine_guard = engine.lock();
+            let mut stop = stop;
+            stop.start();
+            engine_guard.prefill(&request, stop, &engine.waiting)
+        })
+        .await
+        .map_err(|e| self.call_error(format!("prefill task failed: {e}")))?;
+        result.map_err(|m| self.call_error(m))
+    }
+}
+
+/// The slot a request runs in: extraction (a schema) or replies.
+fn slot_for(request: &ChatRequest) -> usize {
+    if request.schema.is_some() {
+        SLOT_STRUCTURED
+    } else {
+        SLOT_FREE
     }
 }
 
@@ -346,11 +362,7 @@ impl Engine {
         request: &ChatRequest,
         stop: Stop,
     ) -> std::result::Result<ChatResponse, String> {
-        let slot = if request.schema.is_some() {
-            SLOT_STRUCTURED
-        } else {
-            SLOT_FREE
-        };
+        let slot = slot_for(request);
         self.slots[slot].stop = Some(stop);
         let prefix = self.system_prefix(slot, request);
         let result = self.run(slot, request);
@@ -454,6 +466,16 @@ impl Engine {
 
     /// The request's messages through the model's chat template, tokenized.
     fn prompt_tokens(&self, request: &ChatRequest) -> std::result::Result<Vec<LlamaToken>, String> {
+        let prompt = self.prompt_text(request)?;
+        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
+        if tokens.is_empty() {
+            return Err("empty prompt".into());
+        }
+        Ok(tokens)
+    }
+
+    /// The request's messages through the model's chat template.
+    fn prompt_text(&self, request: &ChatRequest) -> std::result::Result<String, String> {
         let messages = request
             .messages
             .iter()
@@ -466,29 +488,8 @@ impl Engine {
                 LlamaChatMessage::new(role.into(), m.content.clone()).map_err(|e| e.to_string())
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        let prompt = self
-            .model
+        self.model
             .apply_chat_template(&self.template, &messages, true)
-            .map_err(|e| format!("chat template: {e}"))?;
-        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
-        if tokens.is_empty() {
-            return Err("empty prompt".into());
-        }
-        Ok(tokens)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::switch_on;
-
-    #[test]
-    fn a_switch_is_on_unless_turned_off() {
-        for on in [None, Some("1"), Some("yes"), Some(""), Some("on")] {
-            assert!(switch_on(on), "{on:?}");
-        }
-        for off in ["0", "false", "OFF", " no "] {
-            assert!(!switch_on(Some(off)), "{off:?}");
-        }
+            .map_err(|e| format!("chat template: {e}"))
     }
 }
