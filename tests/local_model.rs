@@ -243,3 +243,47 @@ async fn a_prefill_is_reused_by_the_next_call() {
     // The new message (~9 tokens) and the template's turn markers.
     assert!(evaluated <= 16, "evaluated {evaluated}");
 }
+
+/// Prints what evaluating n new tokens after a cached prefix costs, for the
+/// batch sizes the decoder's splitting rule is about (`local::decode`,
+/// `SMALL_BATCH`): the figures behind it, measured again on this machine.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "runs the real local model (needs `setter model pull`); prints timings"]
+async fn decode_cost_by_batch_size() {
+    use setter::llm::{ChatMessage, ChatModel, ChatRequest};
+    let Some(model) = local_model(900) else {
+        return;
+    };
+    let words = "one two three four five six seven eight nine ten eleven twelve thirteen \
+                 fourteen fifteen sixteen seventeen eighteen nineteen twenty twentyone twentytwo";
+    let request = |text: &str| ChatRequest {
+        messages: vec![
+            ChatMessage::system("You answer in one short sentence.".to_string()),
+            ChatMessage::user(text.to_string()),
+        ],
+        schema: None,
+        temperature: 0.0,
+        max_tokens: 1,
+        conversation: Some("lead-cost".to_string()),
+    };
+    let base = "Count with me:";
+    model.chat(&request(base)).await.unwrap();
+    for n in [
+        1usize, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 22,
+    ] {
+        let mut best = f64::MAX;
+        let mut evaluated = 0;
+        for _ in 0..3 {
+            model.chat(&request(base)).await.unwrap();
+            let text = format!(
+                "{base} {}",
+                words.split(' ').take(n).collect::<Vec<_>>().join(" ")
+            );
+            let answer = model.chat(&request(&text)).await.unwrap();
+            let speed = answer.speed.unwrap();
+            evaluated = answer.usage.prompt_tokens - speed.reused_tokens;
+            best = best.min(f64::from(evaluated) / speed.prompt_tokens_per_s * 1000.0);
+        }
+        eprintln!("{n:>3} words: {evaluated:>3} tokens evaluated in {best:>6.0} ms");
+    }
+}

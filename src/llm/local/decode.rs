@@ -21,6 +21,28 @@ pub(super) enum Plan {
     Skeleton(Vec<Step>),
 }
 
+/// The largest batch llama.cpp's CPU backend decodes with its per-token
+/// kernel. 8 or more tokens take the many-token kernel, which costs a
+/// fixed ~300-450 ms more on two cores: 8 new tokens after a cached prefix
+/// took 519 ms in one batch and 338 ms as 7 + 1, 11 tokens 540 ms against
+/// 443, 13 tokens 525 against 496, 14 tokens about the same either way
+/// (`decode_cost_by_batch_size` in `tests/local_model.rs`, best of 3).
+const SMALL_BATCH: usize = 7;
+
+/// `tokens` cut into decode calls: at most [`BATCH`] each, and a run that
+/// would take the many-token kernel at a loss (8 to 13 tokens) as
+/// [`SMALL_BATCH`] and the rest.
+fn batches(tokens: &[LlamaToken]) -> impl Iterator<Item = &[LlamaToken]> {
+    tokens.chunks(BATCH).flat_map(|chunk| {
+        let at = match chunk.len() {
+            8..=13 => SMALL_BATCH,
+            n => n,
+        };
+        let (head, tail) = chunk.split_at(at);
+        std::iter::once(head).chain((!tail.is_empty()).then_some(tail))
+    })
+}
+
 /// Decodes `tokens` after what the slot holds; logits are kept for the last one.
 pub(super) fn feed(
     slot: &mut Slot,
@@ -28,7 +50,7 @@ pub(super) fn feed(
     tokens: &[LlamaToken],
 ) -> std::result::Result<i32, String> {
     let mut last = 0;
-    for chunk in tokens.chunks(BATCH) {
+    for chunk in batches(tokens) {
         batch.clear();
         let base = slot.cached.len();
         for (i, tok) in chunk.iter().enumerate() {
@@ -235,9 +257,9 @@ pub(super) fn evaluate(
     keep: usize,
 ) -> Result<i32, String> {
     let mut last_logits = 0;
-    for (chunk_index, chunk) in tokens[keep..].chunks(BATCH).enumerate() {
+    let mut base = keep;
+    for chunk in batches(&tokens[keep..]) {
         batch.clear();
-        let base = keep + chunk_index * BATCH;
         for (i, tok) in chunk.iter().enumerate() {
             let pos = base + i;
             let is_last = pos == tokens.len() - 1;
@@ -250,6 +272,7 @@ pub(super) fn evaluate(
         slot.decodes += 1;
         slot.cached.extend_from_slice(chunk);
         last_logits = batch.n_tokens() - 1;
+        base += chunk.len();
     }
     Ok(last_logits)
 }
@@ -320,4 +343,28 @@ pub(super) fn sample_text(
         generated,
         fallbacks,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{batches, BATCH};
+    use llama_cpp_2::token::LlamaToken;
+
+    fn sizes(n: usize) -> Vec<usize> {
+        let tokens = vec![LlamaToken(0); n];
+        batches(&tokens).map(<[LlamaToken]>::len).collect()
+    }
+
+    #[test]
+    fn runs_the_many_token_kernel_would_slow_down_are_split() {
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(7), [7]);
+        assert_eq!(sizes(8), [7, 1]);
+        assert_eq!(sizes(13), [7, 6]);
+        assert_eq!(sizes(14), [14]);
+        assert_eq!(sizes(270), [270]);
+        assert_eq!(sizes(BATCH + 10), [BATCH, 7, 3]);
+        assert_eq!(sizes(BATCH + 20), [BATCH, 20]);
+        assert!(sizes(0).is_empty());
+    }
 }
