@@ -183,7 +183,8 @@ pub fn percentile(values: &[f64], p: f64) -> f64 {
 }
 
 /// A new process that loads the model and talks through [`SCRIPT`] with
-/// the switches in `env` (`SETTER_LOCAL_PREFIX_REUSE`, `SETTER_LOCAL_DRAFT`):
+/// the switches in `env` (`SETTER_LOCAL_PREFIX_REUSE`, `SETTER_LOCAL_DRAFT`,
+/// `SETTER_LOCAL_PREFILL`):
 /// wall time, peak RSS (MB) and its turns.
 fn conversation(dir: &Path, name: &str, env: &[(&str, &str)]) -> (Duration, u64, Vec<Turn>) {
     let config_file = greedy_config(dir, name);
@@ -218,11 +219,12 @@ fn conversation(dir: &Path, name: &str, env: &[(&str, &str)]) -> (Duration, u64,
 
 /// Section 2: the embedded model over a scripted 6-turn conversation, each
 /// run in a new process: with prefix reuse on (per-turn latency, tokens/s,
-/// peak RSS), then off, then with drafting off, and the ratios. `None` when
-/// skipped.
+/// peak RSS), then off, then with drafting off, then with prefill off, and
+/// the ratios. Turn latency is the lead's wait: a prefill runs after the
+/// reply, before the next scripted line. `None` when skipped.
 pub fn local_model(dir: &Path) -> Option<String> {
     println!(
-        "## Embedded model: scripted 6-turn conversation, prefix reuse and drafting on and off\n"
+        "## Embedded model: scripted 6-turn conversation, prefix reuse, drafting and prefill on and off\n"
     );
     if !cfg!(feature = "local") {
         println!("Skipped: built without the `local` feature (run `cargo bench --bench core`).\n");
@@ -242,7 +244,9 @@ pub fn local_model(dir: &Path) -> Option<String> {
         conversation(dir, "reuse-off", &[("SETTER_LOCAL_PREFIX_REUSE", "0")]);
     println!("Drafting off…");
     let (_, _, undrafted) = conversation(dir, "draft-off", &[("SETTER_LOCAL_DRAFT", "0")]);
-    if on.is_empty() || off.is_empty() || undrafted.is_empty() {
+    println!("Prefill off…");
+    let (_, _, unprefilled) = conversation(dir, "prefill-off", &[("SETTER_LOCAL_PREFILL", "0")]);
+    if on.is_empty() || off.is_empty() || undrafted.is_empty() || unprefilled.is_empty() {
         println!("Skipped: `setter chat` produced no turns (run it by hand to see why).\n");
         return None;
     }
@@ -311,20 +315,34 @@ pub fn local_model(dir: &Path) -> Option<String> {
             percentile(&warm_ms, 0.9) / 1000.0,
         )
     };
-    let ((on_p50, on_p90), (undrafted_p50, _)) = (p50(&on), p50(&undrafted));
+    let (on_p50, on_p90) = p50(&on);
     out.push_str(&format!(
         "\nFirst reply (turn 1; the instant opener when `[persona] instant_opener` is on; extraction runs after it is sent): {:.2} s. \
-         **Warm turns 2–{}: p50 {on_p50:.1} s, p90 {on_p90:.1} s.**\n\n\
-         Drafting off (`SETTER_LOCAL_DRAFT=0`: span values and replies decoded token by token), same script: \
-         warm p50 {undrafted_p50:.1} s, warm turns {:.1} s against {:.1} s with drafting (**{:.2}×**); \
-         replies identical: {} of {}.",
+         **Warm turns 2–{}: p50 {on_p50:.1} s, p90 {on_p90:.1} s.**\n\n",
         on[0].latency_ms / 1000.0,
         on.len(),
-        warm(&undrafted) / 1000.0,
-        warm_on / 1000.0,
-        warm(&undrafted) / warm_on.max(1.0),
-        same(&on, &undrafted),
-        on.len().min(undrafted.len()),
+    ));
+    let switched_off = |what: &str, turns: &[Turn]| {
+        format!(
+            "{what}, same script: warm p50 {:.1} s, warm turns {:.1} s against {:.1} s with it on (**{:.2}×**); \
+             replies identical: {} of {}.",
+            p50(turns).0,
+            warm(turns) / 1000.0,
+            warm_on / 1000.0,
+            warm(turns) / warm_on.max(1.0),
+            same(&on, turns),
+            on.len().min(turns.len()),
+        )
+    };
+    out.push_str(&switched_off(
+        "Drafting off (`SETTER_LOCAL_DRAFT=0`: span values and replies decoded token by token)",
+        &undrafted,
+    ));
+    out.push_str("\n\n");
+    out.push_str(&switched_off(
+        "Prefill off (`SETTER_LOCAL_PREFILL=0`: the next turn's known prompt prefix is left to the next turn \
+         instead of evaluated once the reply is sent)",
+        &unprefilled,
     ));
     Some(out)
 }
