@@ -7,7 +7,10 @@
 //! waits and goes into the next batch with the following key — and the
 //! separators after it (`,`, newline) are ours to write, never the model's.
 //! A null leaf therefore costs no decode of its own, only its share of the
-//! next batch.
+//! next batch; leaves that were `null` in the lane's last answer are
+//! drafted together in one batch and checked (see [`guess`]).
+
+mod guess;
 
 use super::decode::{allowed_fallback, allows, argmax, feed, feed_every, top_candidates, truncate};
 use super::draft::{continuation, DRAFT_MAX_TOKENS};
@@ -36,11 +39,18 @@ pub(super) struct Filled {
     /// Span leaves the grammar overruled at the start (see
     /// [`crate::llm::ChatResponse::forced`]).
     pub(super) forced: std::collections::BTreeSet<String>,
+    /// Each complete leaf's tokens: the draft for the lane's next answer
+    /// (see [`guess`]).
+    pub(super) answers: Answers,
 }
+
+pub(super) use guess::Answers;
 
 /// Writes the skeleton's literal text ourselves and lets the model fill each
 /// leaf under that leaf's grammar; `idx` is the batch index holding the
-/// logits after the prompt. The result is always valid JSON for the schema.
+/// logits after the prompt; `last`: the lane's last answer to the same
+/// skeleton, which drafts this one (see [`guess`]). The result is always
+/// valid JSON for the schema.
 pub(super) fn fill_skeleton<'b>(
     model: &LlamaModel,
     slot: &mut Slot,
@@ -48,6 +58,7 @@ pub(super) fn fill_skeleton<'b>(
     steps: &[Step],
     idx: i32,
     max_new: usize,
+    last: Option<Answers>,
 ) -> std::result::Result<Filled, String> {
     let mut filler = Filler {
         model,
@@ -59,8 +70,14 @@ pub(super) fn fill_skeleton<'b>(
         pending: String::new(),
         carry: Vec::new(),
         tail: String::new(),
+        steps,
+        at: 0,
+        last: last.map(|answers| guess::nulls(answers, model)),
+        run: None,
+        diverged: 0,
     };
-    for step in steps {
+    for (at, step) in steps.iter().enumerate() {
+        filler.at = at;
         match step {
             Step::Text(text) => filler.literal(text),
             Step::Value { path, gbnf, span } => filler.leaf(path, gbnf, span.as_deref())?,
@@ -86,9 +103,19 @@ struct Filler<'a, 'b> {
     /// Text the model already wrote after a value (`,`, newline), which the
     /// next literal must not repeat.
     tail: String,
+    steps: &'a [Step],
+    /// The step being filled.
+    at: usize,
+    /// The lane's last answer (see [`guess`]).
+    last: Option<Answers>,
+    /// A run decoded from `last` and not checked to its end.
+    run: Option<guess::Run>,
+    /// Drafted values the model did not write, this answer.
+    diverged: usize,
 }
 
 /// How one leaf's decoding ended.
+#[derive(Default)]
 struct Leaf {
     /// What the model wrote, as bytes.
     value: Vec<u8>,
@@ -98,6 +125,8 @@ struct Leaf {
     complete: bool,
     /// The grammar overruled the model's own choice within its first tokens.
     forced: bool,
+    /// The tokens it took.
+    tokens: Vec<LlamaToken>,
 }
 
 /// How a draft check ended.
@@ -147,10 +176,26 @@ impl Filler<'_, '_> {
         gbnf: &str,
         span: Option<&[String]>,
     ) -> std::result::Result<(), String> {
-        self.flush()?;
         let mut grammar =
             LlamaSampler::grammar(self.model, gbnf, "root").map_err(|e| format!("grammar: {e}"))?;
-        let leaf = self.decode_leaf(path, &mut grammar, span)?;
+        if self.run.is_none() {
+            self.start_run()?;
+        }
+        let leaf = match self.take_from_run(path, &mut grammar)? {
+            Some(guess::Checked::Whole(leaf)) => leaf,
+            Some(guess::Checked::Open(leaf, chosen)) => {
+                self.decode_leaf(path, &mut grammar, span, leaf, chosen)?
+            }
+            None => {
+                self.flush()?;
+                self.decode_leaf(path, &mut grammar, span, Leaf::default(), None)?
+            }
+        };
+        if leaf.complete {
+            self.filled
+                .answers
+                .insert(path.to_string(), leaf.tokens.clone());
+        }
         let mut written = String::from_utf8_lossy(&leaf.value).into_owned();
         if span.is_some() && leaf.forced && written.trim_start().starts_with('"') {
             // The model meant words the lead did not write; the span it was
@@ -170,24 +215,19 @@ impl Filler<'_, '_> {
         Ok(())
     }
 
-    /// The model's tokens for one leaf, greedy under `grammar`; a span
+    /// The model's tokens for one leaf, greedy under `grammar`, going on
+    /// from `leaf` (what a run already took) and `chosen` (the model's
+    /// choice from the current logits when a check already made it); a span
     /// leaf's next words are drafted from `span` (see [`super::draft`]).
     fn decode_leaf(
         &mut self,
         path: &str,
         grammar: &mut LlamaSampler,
         span: Option<&[String]>,
+        mut leaf: Leaf,
+        mut chosen: Option<Option<LlamaToken>>,
     ) -> std::result::Result<Leaf, String> {
         let eos = self.model.vocab().eos();
-        let mut leaf = Leaf {
-            value: Vec::new(),
-            n: 0,
-            complete: false,
-            forced: false,
-        };
-        // The model's choice from the current logits when a draft check
-        // already made it.
-        let mut chosen: Option<Option<LlamaToken>> = None;
         leaf.complete = loop {
             if leaf.n >= LEAF_MAX_TOKENS || self.filled.produced >= self.max_new {
                 break allows(grammar, eos);
@@ -307,6 +347,7 @@ impl Filler<'_, '_> {
         grammar.accept(token);
         let vocab = self.model.vocab();
         leaf.value.extend(vocab.token_to_piece(token, false, None));
+        leaf.tokens.push(token);
         leaf.n += 1;
         self.filled.produced += 1;
         is_whole_value(&leaf.value) && allows(grammar, vocab.eos())

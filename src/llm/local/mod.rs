@@ -47,7 +47,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 use skeleton::Step;
-use slot::Slot;
+use slot::{slot_for, Slot};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -250,15 +250,6 @@ impl ChatModel for LocalModel {
     }
 }
 
-/// The slot a request runs in: extraction (a schema) or replies.
-fn slot_for(request: &ChatRequest) -> usize {
-    if request.schema.is_some() {
-        SLOT_STRUCTURED
-    } else {
-        SLOT_FREE
-    }
-}
-
 struct Engine {
     model: &'static LlamaModel,
     template: LlamaChatTemplate,
@@ -396,6 +387,7 @@ impl Engine {
         let mut plan = self.plan_for(request)?;
 
         let reuse = self.prefix_reuse;
+        let answers_key = request.conversation.clone().unwrap_or_default();
         let slot = &mut self.slots[slot_index];
 
         slot.enter(
@@ -416,7 +408,11 @@ impl Engine {
         let gen_started = Instant::now();
         let out = match &mut plan {
             Plan::Skeleton(steps) => {
-                fill_skeleton(model, slot, &mut batch, steps, last_logits, max_new)?
+                let last = slot.answers.get(&answers_key).cloned();
+                let filled =
+                    fill_skeleton(model, slot, &mut batch, steps, last_logits, max_new, last)?;
+                slot.remember(answers_key, filled.answers.clone());
+                filled
             }
             Plan::Sample(sampler) => {
                 let (text, produced, fallbacks) =

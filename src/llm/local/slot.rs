@@ -2,6 +2,7 @@
 //! replies never evict each other's prefix), its lanes and the running
 //! call's stop.
 
+use super::fill::Answers;
 use super::lanes::{Lanes, SEQUENCES};
 use super::BATCH;
 use crate::llm::stop::Stop;
@@ -11,6 +12,7 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 
 /// One context, its lanes (see [`lanes`]) and what the active lane's
@@ -33,7 +35,23 @@ pub(super) struct Slot {
     /// again (the model chose otherwise): what tuning the drafts reads.
     pub(super) drafted: usize,
     pub(super) rejected: usize,
+    /// Each conversation's last skeleton answer, which drafts its next one
+    /// (see `fill::guess`).
+    pub(super) answers: HashMap<String, Answers>,
 }
+
+/// The slot a request runs in: extraction (a schema) or replies.
+pub(super) fn slot_for(request: &crate::llm::ChatRequest) -> usize {
+    if request.schema.is_some() {
+        super::SLOT_STRUCTURED
+    } else {
+        super::SLOT_FREE
+    }
+}
+
+/// Conversations whose last answer a slot keeps; past this it forgets them
+/// all (a draft only saves time, and a busy server's leads come back).
+const ANSWERS_KEPT: usize = 256;
 
 impl Slot {
     /// A context for `model` with one sequence per lane over a unified KV
@@ -66,7 +84,16 @@ impl Slot {
             draft: true,
             drafted: 0,
             rejected: 0,
+            answers: HashMap::new(),
         })
+    }
+
+    /// Keeps `answers` as `conversation`'s last skeleton answer.
+    pub(super) fn remember(&mut self, conversation: String, answers: Answers) {
+        if self.answers.len() >= ANSWERS_KEPT && !self.answers.contains_key(&conversation) {
+            self.answers.clear();
+        }
+        self.answers.insert(conversation, answers);
     }
 
     pub(super) fn check_stop(&self) -> std::result::Result<(), String> {
