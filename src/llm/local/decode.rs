@@ -309,6 +309,8 @@ pub(super) fn sample_text(
     let mut idx = last_logits;
     // A token already sampled where a draft went another way.
     let mut chosen: Option<LlamaToken> = None;
+    // Drafts in a row of which the model kept nothing.
+    let mut missed = 0;
     while generated < max_new {
         let token = match chosen.take() {
             Some(token) => token,
@@ -323,7 +325,7 @@ pub(super) fn sample_text(
             break;
         }
         let room = super::draft::LOOKUP_MAX_TOKENS.min(max_new - generated - 1);
-        let draft = match slot.draft {
+        let draft = match slot.draft && missed < super::draft::LOOKUP_MISSES {
             true => super::draft::lookup(&slot.cached, token, room, |t| vocab.is_eog(t)),
             false => Vec::new(),
         };
@@ -337,16 +339,24 @@ pub(super) fn sample_text(
         tokens.extend_from_slice(&draft);
         feed_every(slot, batch, &tokens)?;
         idx = draft.len() as i32;
+        let mut kept = draft.len();
         for (i, drafted) in draft.iter().enumerate() {
             let sampled = sampler.sample(&slot.ctx, i as i32)?;
             if sampled != *drafted {
                 truncate(slot, start + i + 1)?;
                 chosen = Some(sampled);
+                kept = i;
                 break;
             }
             generated += 1;
             bytes.extend(vocab.token_to_piece(sampled, false, None));
         }
+        // A draft pays when the model keeps at least half of it.
+        missed = if kept * 2 >= draft.len() {
+            0
+        } else {
+            missed + 1
+        };
     }
     let fallbacks = match sampler {
         Sampling::Grammar(_, n) => *n,
