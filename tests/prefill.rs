@@ -56,6 +56,33 @@ fn recording(env: &Env) -> Arc<Recording> {
     })
 }
 
+/// A recorded agent whose lead has had one turn.
+struct Started {
+    stub: Stub,
+    _env: Env,
+    model: Arc<Recording>,
+    agent: Agent,
+    lead: setter::store::Lead,
+}
+
+async fn started(phone: &str) -> Started {
+    let stub = Stub::start().await;
+    let env = Env::new(&stub, |_| {});
+    let model = recording(&env);
+    let agent = agent_with(&env, model.clone()).await;
+    let lead = new_lead(&agent, phone).await;
+    stub.extraction(json!({"business": "roofing company"}));
+    stub.reply("Got it. What made you reach out today?");
+    say(&agent, &lead, "hi, I run a roofing company", 0).await;
+    Started {
+        stub,
+        _env: env,
+        model,
+        agent,
+        lead,
+    }
+}
+
 /// The messages of `prefill` up to the mark: all but the marked one whole,
 /// the marked one's text before the mark.
 fn known_prefix(prefill: &ChatRequest) -> (Vec<ChatMessage>, String) {
@@ -82,14 +109,13 @@ fn begins_like(real: &ChatRequest, prefill: &ChatRequest) -> bool {
 
 #[tokio::test]
 async fn prefill_requests_begin_as_the_next_turns_requests_do() {
-    let stub = Stub::start().await;
-    let env = Env::new(&stub, |_| {});
-    let model = recording(&env);
-    let agent = agent_with(&env, model.clone()).await;
-    let lead = new_lead(&agent, "+15550101").await;
-    stub.extraction(json!({"business": "roofing company"}));
-    stub.reply("Got it. What made you reach out today?");
-    say(&agent, &lead, "hi, I run a roofing company", 0).await;
+    let Started {
+        stub,
+        _env,
+        model,
+        agent,
+        lead,
+    } = started("+15550101").await;
     stub.extraction(json!({"pain": "we miss calls at night"}));
     stub.reply("I see. What would be different in 90 days?");
     say(&agent, &lead, "we miss calls at night", 60_000).await;
@@ -124,14 +150,9 @@ async fn prefill_requests_begin_as_the_next_turns_requests_do() {
 
 #[tokio::test]
 async fn no_prefill_while_the_lead_has_written_again() {
-    let stub = Stub::start().await;
-    let env = Env::new(&stub, |_| {});
-    let model = recording(&env);
-    let agent = agent_with(&env, model.clone()).await;
-    let lead = new_lead(&agent, "+15550102").await;
-    stub.extraction(json!({"business": "roofing company"}));
-    stub.reply("Got it. What made you reach out today?");
-    say(&agent, &lead, "hi, I run a roofing company", 0).await;
+    let Started {
+        model, agent, lead, ..
+    } = started("+15550102").await;
     let inbound = setter::agent::Inbound {
         text: "also, we are in Texas".into(),
         external_id: None,
