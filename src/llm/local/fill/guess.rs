@@ -195,25 +195,34 @@ impl Filler<'_, '_> {
         let Some(run) = self.run.as_mut() else {
             return Ok(None);
         };
-        // The keys written since the last value are decoded in the run.
+        let base = run.base;
+        let Some(p) = run.planned.pop_front() else {
+            // The run ended with a key: this leaf's, by construction.
+            let (keyed, len) = (run.keyed.take(), run.len);
+            self.run = None;
+            let Some((key_of, literal)) = keyed else {
+                return Ok(None);
+            };
+            if key_of != path {
+                // Not this leaf's key after all: it leaves the cache and is
+                // decoded again with this leaf's pending text.
+                self.end_run(base + len - literal)?;
+                return Ok(None);
+            }
+            self.pending.clear();
+            self.carry.clear();
+            self.filled.produced += literal;
+            self.idx = len as i32 - 1;
+            return Ok(Some(Checked::Open(Leaf::default(), None)));
+        };
+        if p.path != path {
+            self.end_run(base + p.start - p.literal)?;
+            return Ok(None);
+        }
+        // The key written since the last value is decoded in the run.
         self.pending.clear();
         self.carry.clear();
-        let Some(p) = run.planned.pop_front() else {
-            // The run ended with this leaf's key.
-            let keyed = run.keyed.take();
-            let len = run.len;
-            self.run = None;
-            return Ok(match keyed {
-                Some((key_of, literal)) if key_of == path => {
-                    self.filled.produced += literal;
-                    self.idx = len as i32 - 1;
-                    Some(Checked::Open(Leaf::default(), None))
-                }
-                _ => None,
-            });
-        };
-        debug_assert_eq!(p.path, path, "a run's values come in skeleton order");
-        let (base, more) = (run.base, !run.planned.is_empty() || run.keyed.is_some());
+        let more = !run.planned.is_empty() || run.keyed.is_some();
         self.filled.produced += p.literal;
         let mut leaf = Leaf::default();
         for (i, &drafted) in p.tokens.iter().enumerate() {
