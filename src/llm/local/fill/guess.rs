@@ -102,15 +102,37 @@ impl Filler<'_, '_> {
     /// ([`Filler::take_from_run`]). Nothing happens when drafting is off, no
     /// last answer is known, or the run would be shorter than [`RUN_MIN`].
     pub(super) fn start_run(&mut self) -> std::result::Result<(), String> {
-        let (Some(last), true) = (&self.last, self.slot.draft) else {
+        let Some((tokens, flushed, run)) = self.plan_run() else {
             return Ok(());
+        };
+        // Logits where a value token is chosen, and after the run's end.
+        let end = tokens.len() - 1;
+        let choices: Vec<std::ops::Range<usize>> = run
+            .planned
+            .iter()
+            .map(|p| p.start - 1..p.start + p.tokens.len())
+            .collect();
+        feed_with_logits(self.slot, self.batch, &tokens, |i| {
+            i == end || choices.iter().any(|r| r.contains(&i))
+        })?;
+        self.slot.drafted += tokens.len() - flushed;
+        self.carry.clear();
+        self.pending.clear();
+        self.run = Some(run);
+        Ok(())
+    }
+
+    /// The run [`Filler::start_run`] would decode here: its tokens (the
+    /// carried token and pending key first), how many of them are that
+    /// flush, and the run. `None` when there is none worth decoding.
+    fn plan_run(&self) -> Option<(Vec<LlamaToken>, usize, Run)> {
+        let (Some(last), true) = (&self.last, self.slot.draft) else {
+            return None;
         };
         let Step::Value { path, .. } = &self.steps[self.at] else {
-            return Ok(());
+            return None;
         };
-        let Some(mut guess) = last.get(path) else {
-            return Ok(());
-        };
+        let mut guess = last.get(path)?;
         let vocab = self.model.vocab();
         let key = vocab.tokenize(self.pending.as_bytes(), false, false);
         let mut tokens = self.carry.clone();
@@ -159,28 +181,15 @@ impl Filler<'_, '_> {
             || tokens.len() < RUN_MIN
             || self.filled.produced + tokens.len() >= self.max_new
         {
-            return Ok(());
+            return None;
         }
-        let base = self.slot.cached.len();
-        // Logits where a value token is chosen, and after the run's end.
-        let end = tokens.len() - 1;
-        let choices: Vec<std::ops::Range<usize>> = planned
-            .iter()
-            .map(|p| p.start - 1..p.start + p.tokens.len())
-            .collect();
-        feed_with_logits(self.slot, self.batch, &tokens, |i| {
-            i == end || choices.iter().any(|r| r.contains(&i))
-        })?;
-        self.slot.drafted += tokens.len() - flushed;
-        self.carry.clear();
-        self.pending.clear();
-        self.run = Some(Run {
-            base,
+        let run = Run {
+            base: self.slot.cached.len(),
             planned,
             keyed,
             len: tokens.len(),
-        });
-        Ok(())
+        };
+        Some((tokens, flushed, run))
     }
 
     /// The leaf at `path` as far as the current run has it: `None` when no
