@@ -141,33 +141,15 @@ async fn script(
     Ok(ExitCode::from(if failed { exit::RUNTIME } else { 0 }))
 }
 
+/// The terminal conversation: each line the user types is the lead's
+/// message, answered as a turn, until Ctrl-D.
 async fn interactive(
     agent: &Agent,
     lead: &Lead,
     args: &ChatArgs,
     persona: &str,
 ) -> anyhow::Result<ExitCode> {
-    let memory = agent.store().memory(&lead.id).await?;
-    if memory.messages.is_empty() {
-        println!(
-            "New lead {} on {}. Write as the lead; Ctrl-D to leave.",
-            lead.id, lead.channel
-        );
-    } else {
-        println!(
-            "Continuing lead {} ({} messages; --new starts a fresh one). Ctrl-D to leave.",
-            lead.id,
-            memory.messages.len()
-        );
-        for m in memory.messages.iter().rev().take(4).rev() {
-            let who = if m.direction == crate::lead::Direction::In {
-                "you"
-            } else {
-                persona
-            };
-            println!("  {who}: {}", m.text);
-        }
-    }
+    greet(agent, lead, persona).await?;
     let mut editor = rustyline::DefaultEditor::new()?;
     let history = dirs::data_dir().map(|d| d.join("setter").join("chat_history"));
     if let Some(h) = &history {
@@ -175,18 +157,7 @@ async fn interactive(
     }
     let mut replied = false;
     loop {
-        // The model reads ahead (see `Agent::prefill_next`) while you type.
-        let read = tokio::task::spawn_blocking(move || {
-            let line = editor.readline("you> ");
-            (editor, line)
-        });
-        let prefill = async {
-            if replied {
-                agent.prefill_next(&lead.id).await;
-            }
-        };
-        let ((), read) = tokio::join!(prefill, read);
-        let (back, line) = read?;
+        let (back, line) = read_while_prefilling(editor, agent, lead, replied).await?;
         editor = back;
         let line = match line {
             Ok(line) => line,
@@ -200,31 +171,7 @@ async fn interactive(
             continue;
         }
         let _ = editor.add_history_entry(line);
-        let inbound = Inbound {
-            text: line.to_string(),
-            external_id: None,
-            at: now_ms(),
-        };
-        replied = false;
-        match agent.converse(lead, inbound, None).await {
-            Ok(Answer::Replied(report)) => {
-                replied = true;
-                println!("{persona}: {}", report.reply);
-                if args.debug {
-                    println!("{}", debug_line(&report));
-                }
-            }
-            Ok(Answer::Scored(report)) => {
-                println!("({persona} stays silent: this lead is with a human now — handed off, taken over, or opted out; `setter leads show` says which)");
-                if args.debug {
-                    println!("{}", debug_line(&report));
-                }
-            }
-            // Another process answered this message already.
-            Ok(Answer::NothingPending | Answer::Superseded(_)) => {}
-            // Your message is stored; the next turn sees it. Say why and go on.
-            Err(e) => eprintln!("error: {e} (your message was saved)"),
-        }
+        replied = answer(agent, lead, line, persona, args.debug).await;
     }
     if let Some(h) = &history {
         if let Some(dir) = h.parent() {
@@ -237,6 +184,87 @@ async fn interactive(
         &lead.id
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says whose conversation this is; a continued one shows its last lines.
+async fn greet(agent: &Agent, lead: &Lead, persona: &str) -> anyhow::Result<()> {
+    let memory = agent.store().memory(&lead.id).await?;
+    if memory.messages.is_empty() {
+        println!(
+            "New lead {} on {}. Write as the lead; Ctrl-D to leave.",
+            lead.id, lead.channel
+        );
+        return Ok(());
+    }
+    println!(
+        "Continuing lead {} ({} messages; --new starts a fresh one). Ctrl-D to leave.",
+        lead.id,
+        memory.messages.len()
+    );
+    for m in memory.messages.iter().rev().take(4).rev() {
+        let who = if m.direction == crate::lead::Direction::In {
+            "you"
+        } else {
+            persona
+        };
+        println!("  {who}: {}", m.text);
+    }
+    Ok(())
+}
+
+/// Reads the user's next line while the model reads ahead (see
+/// `Agent::prefill_next`) when the last line was replied to. The editor
+/// goes to a blocking thread and comes back with the line.
+async fn read_while_prefilling(
+    mut editor: rustyline::DefaultEditor,
+    agent: &Agent,
+    lead: &Lead,
+    replied: bool,
+) -> anyhow::Result<(rustyline::DefaultEditor, rustyline::Result<String>)> {
+    let read = tokio::task::spawn_blocking(move || {
+        let line = editor.readline("you> ");
+        (editor, line)
+    });
+    let prefill = async {
+        if replied {
+            agent.prefill_next(&lead.id).await;
+        }
+    };
+    let ((), read) = tokio::join!(prefill, read);
+    Ok(read?)
+}
+
+/// Stores the line as the lead's message and prints the turn's answer;
+/// true when the bot replied (so the next turn is worth prefilling).
+async fn answer(agent: &Agent, lead: &Lead, line: &str, persona: &str, debug: bool) -> bool {
+    let inbound = Inbound {
+        text: line.to_string(),
+        external_id: None,
+        at: now_ms(),
+    };
+    match agent.converse(lead, inbound, None).await {
+        Ok(Answer::Replied(report)) => {
+            println!("{persona}: {}", report.reply);
+            if debug {
+                println!("{}", debug_line(&report));
+            }
+            true
+        }
+        Ok(Answer::Scored(report)) => {
+            println!("({persona} stays silent: this lead is with a human now — handed off, taken over, or opted out; `setter leads show` says which)");
+            if debug {
+                println!("{}", debug_line(&report));
+            }
+            false
+        }
+        // Another process answered this message already.
+        Ok(Answer::NothingPending | Answer::Superseded(_)) => false,
+        // Your message is stored; the next turn sees it. Say why and go on.
+        Err(e) => {
+            eprintln!("error: {e} (your message was saved)");
+            false
+        }
+    }
 }
 
 /// The one-line debug panel printed after each turn.
