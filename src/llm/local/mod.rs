@@ -375,17 +375,8 @@ impl Engine {
     ) -> std::result::Result<ChatResponse, String> {
         let model = self.model;
         let tokens = self.prompt_tokens(request)?;
-        let room = (self.n_ctx as usize).saturating_sub(tokens.len());
-        if room < 16 {
-            return Err(format!(
-                "prompt is {} tokens; the local context holds {} (raise [llm] context_tokens)",
-                tokens.len(),
-                self.n_ctx
-            ));
-        }
-        let max_new = (request.max_tokens as usize).min(room);
+        let max_new = self.room_for(&tokens, request)?;
         let mut plan = self.plan_for(request)?;
-
         let reuse = self.prefix_reuse;
         let answers_key = request.conversation.clone().unwrap_or_default();
         let slot = &mut self.slots[slot_index];
@@ -401,63 +392,59 @@ impl Engine {
         let prompt_started = Instant::now();
         let mut batch = LlamaBatch::new(BATCH, 1);
         let last_logits = decode::evaluate(slot, &mut batch, &tokens, keep)?;
-        let evaluated = tokens.len() - keep;
         let prompt_secs = prompt_started.elapsed().as_secs_f64();
 
-        // Generation.
         let gen_started = Instant::now();
-        let out = match &mut plan {
-            Plan::Skeleton(steps) => {
-                let last = slot.answers.get(&answers_key).cloned();
-                let filled =
-                    fill_skeleton(model, slot, &mut batch, steps, last_logits, max_new, last)?;
-                slot.remember(answers_key, filled.answers.clone());
-                filled
-            }
-            Plan::Sample(sampler) => {
-                let (text, produced, fallbacks) =
-                    decode::sample_text(model, slot, &mut batch, sampler, last_logits, max_new)?;
-                Filled {
-                    text,
-                    produced,
-                    fallbacks,
-                    ..Filled::default()
-                }
-            }
+        let out = generate(
+            model,
+            slot,
+            &mut batch,
+            &mut plan,
+            last_logits,
+            max_new,
+            answers_key,
+        )?;
+        let timing = Timing {
+            prompt: tokens.len(),
+            reused: keep,
+            prompt_secs,
+            gen_secs: gen_started.elapsed().as_secs_f64(),
         };
-        let gen_secs = gen_started.elapsed().as_secs_f64();
-
-        let (generated, decodes) = (out.produced, slot.decodes - before.0);
-        let (drafted, rejected) = (slot.drafted - before.1, slot.rejected - before.2);
         tracing::trace!(text = %out.text, "local output");
         tracing::debug!(
             fallbacks = out.fallbacks,
             slot = slot_index,
-            prompt = tokens.len(),
+            prompt = timing.prompt,
             reused = keep,
-            evaluated,
-            generated,
-            decodes,
-            drafted,
-            rejected,
+            evaluated = timing.prompt - keep,
+            generated = out.produced,
+            decodes = slot.decodes - before.0,
+            drafted = slot.drafted - before.1,
+            rejected = slot.rejected - before.2,
             prompt_secs,
-            gen_secs,
+            gen_secs = timing.gen_secs,
             "local inference"
         );
-        Ok(ChatResponse {
-            text: out.text,
-            usage: Usage {
-                prompt_tokens: tokens.len() as u32,
-                completion_tokens: generated as u32,
-            },
-            speed: Some(Speed {
-                prompt_tokens_per_s: rate(evaluated, prompt_secs),
-                gen_tokens_per_s: rate(generated, gen_secs),
-                reused_tokens: keep as u32,
-            }),
-            confidence: out.confidence,
-            forced: out.forced,
-        })
+        Ok(timing.response(out))
+    }
+
+    /// How many tokens the answer may take: the request's cap within what
+    /// the context leaves after the prompt (an error when that is nearly
+    /// nothing, naming the setting to raise).
+    fn room_for(
+        &self,
+        tokens: &[LlamaToken],
+        request: &ChatRequest,
+    ) -> std::result::Result<usize, String> {
+        let room = (self.n_ctx as usize).saturating_sub(tokens.len());
+        if room < 16 {
+            return Err(format!(
+                "prompt is {} tokens; the local context holds {} (raise [llm] context_tokens)",
+                tokens.len(),
+                self.n_ctx
+            ));
+        }
+        Ok((request.max_tokens as usize).min(room))
     }
 
     /// The request's messages through the model's chat template, tokenized.
@@ -487,5 +474,65 @@ impl Engine {
         self.model
             .apply_chat_template(&self.template, &messages, true)
             .map_err(|e| format!("chat template: {e}"))
+    }
+}
+
+/// The answer after the prompt: a skeleton filled leaf by leaf (drafted
+/// from the lane's last answer to `answers_key`, which it then replaces) or
+/// free text sampled to a stop.
+fn generate(
+    model: &LlamaModel,
+    slot: &mut Slot,
+    batch: &mut LlamaBatch<'_>,
+    plan: &mut Plan,
+    last_logits: i32,
+    max_new: usize,
+    answers_key: String,
+) -> std::result::Result<Filled, String> {
+    Ok(match plan {
+        Plan::Skeleton(steps) => {
+            let last = slot.answers.get(&answers_key).cloned();
+            let filled = fill_skeleton(model, slot, batch, steps, last_logits, max_new, last)?;
+            slot.remember(answers_key, filled.answers.clone());
+            filled
+        }
+        Plan::Sample(sampler) => {
+            let (text, produced, fallbacks) =
+                decode::sample_text(model, slot, batch, sampler, last_logits, max_new)?;
+            Filled {
+                text,
+                produced,
+                fallbacks,
+                ..Filled::default()
+            }
+        }
+    })
+}
+
+/// What one call's prompt and generation took, for its usage and speed.
+struct Timing {
+    /// Prompt tokens, of which `reused` came from the cache.
+    prompt: usize,
+    reused: usize,
+    prompt_secs: f64,
+    gen_secs: f64,
+}
+
+impl Timing {
+    fn response(self, out: Filled) -> ChatResponse {
+        ChatResponse {
+            text: out.text,
+            usage: Usage {
+                prompt_tokens: self.prompt as u32,
+                completion_tokens: out.produced as u32,
+            },
+            speed: Some(Speed {
+                prompt_tokens_per_s: rate(self.prompt - self.reused, self.prompt_secs),
+                gen_tokens_per_s: rate(out.produced, self.gen_secs),
+                reused_tokens: self.reused as u32,
+            }),
+            confidence: out.confidence,
+            forced: out.forced,
+        }
     }
 }
