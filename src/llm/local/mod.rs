@@ -25,6 +25,7 @@
 mod decode;
 mod draft;
 mod fill;
+mod generate;
 mod lanes;
 mod plans;
 mod prefill;
@@ -38,9 +39,8 @@ use switches::env_switch;
 pub use switches::{DRAFT_ENV, LANES_ENV, PREFILL_ENV, PREFIX_REUSE_ENV, WARM_START_ENV};
 
 use super::stop::Stop;
-use super::{ChatModel, ChatRequest, ChatResponse, Error, ModelInfo, Result, Role, Speed, Usage};
-use decode::{rate, Plan};
-use fill::{fill_skeleton, Filled};
+use super::{ChatModel, ChatRequest, ChatResponse, Error, ModelInfo, Result, Role};
+use generate::{generate, Timing};
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
@@ -474,65 +474,5 @@ impl Engine {
         self.model
             .apply_chat_template(&self.template, &messages, true)
             .map_err(|e| format!("chat template: {e}"))
-    }
-}
-
-/// The answer after the prompt: a skeleton filled leaf by leaf (drafted
-/// from the lane's last answer to `answers_key`, which it then replaces) or
-/// free text sampled to a stop.
-fn generate(
-    model: &LlamaModel,
-    slot: &mut Slot,
-    batch: &mut LlamaBatch<'_>,
-    plan: &mut Plan,
-    last_logits: i32,
-    max_new: usize,
-    answers_key: String,
-) -> std::result::Result<Filled, String> {
-    Ok(match plan {
-        Plan::Skeleton(steps) => {
-            let last = slot.answers.get(&answers_key).cloned();
-            let filled = fill_skeleton(model, slot, batch, steps, last_logits, max_new, last)?;
-            slot.remember(answers_key, filled.answers.clone());
-            filled
-        }
-        Plan::Sample(sampler) => {
-            let (text, produced, fallbacks) =
-                decode::sample_text(model, slot, batch, sampler, last_logits, max_new)?;
-            Filled {
-                text,
-                produced,
-                fallbacks,
-                ..Filled::default()
-            }
-        }
-    })
-}
-
-/// What one call's prompt and generation took, for its usage and speed.
-struct Timing {
-    /// Prompt tokens, of which `reused` came from the cache.
-    prompt: usize,
-    reused: usize,
-    prompt_secs: f64,
-    gen_secs: f64,
-}
-
-impl Timing {
-    fn response(self, out: Filled) -> ChatResponse {
-        ChatResponse {
-            text: out.text,
-            usage: Usage {
-                prompt_tokens: self.prompt as u32,
-                completion_tokens: out.produced as u32,
-            },
-            speed: Some(Speed {
-                prompt_tokens_per_s: rate(self.prompt - self.reused, self.prompt_secs),
-                gen_tokens_per_s: rate(out.produced, self.gen_secs),
-                reused_tokens: self.reused as u32,
-            }),
-            confidence: out.confidence,
-            forced: out.forced,
-        }
     }
 }
