@@ -4,6 +4,8 @@
 //!
 //! Deterministic on purpose: a closer can read exactly why a lead is "high".
 
+use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+
 /// Keyword signals, as (signal name, phrases). Matching is case-insensitive on
 /// word boundaries, so "cost" does not fire on "Costa Rica".
 const KEYWORD_SIGNALS: &[(&str, &[&str])] = &[
@@ -202,25 +204,44 @@ const KEYWORD_SIGNALS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Lowercases and pads with spaces so phrases match on word boundaries.
+/// Lowercases, folds what people type differently on phones, and pads
+/// with spaces so phrases match on word boundaries. Both the text and each
+/// keyword go through it, so a lead who writes "we haven’t launched" (a
+/// curly apostrophe), "havent launched", "have not launched" or "aun no he
+/// lanzado" (no accent) matches the keywords "haven't launched" and "aún
+/// no he lanzado": a disqualifier missed over typing is the costliest miss.
 fn normalise(text: &str) -> String {
-    let lowered: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| {
+    let folded: String = text
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            '\u{2019}' | '\u{2018}' | '\u{02bc}' | '\u{00b4}' | '`' => '\'',
+            c if c.is_alphanumeric() || c == '\'' => c,
             // A hyphen joins words ("Shopify-Shop", "co-founder"): both the
             // text and the phrase split on it, so "shopify" matches either.
-            if c.is_alphanumeric() || c == '\'' {
-                c
-            } else {
-                ' '
-            }
+            _ => ' ',
         })
         .collect();
-    format!(
-        " {} ",
-        lowered.split_whitespace().collect::<Vec<_>>().join(" ")
-    )
+    let words: Vec<String> = folded.split_whitespace().map(uncontract).collect();
+    format!(" {} ", words.join(" "))
+}
+
+/// English negative contractions, with or without the apostrophe, as the
+/// stem and "not" ("haven't", "havent" → "have not"; "can't" → "ca not",
+/// the same on both sides of a match).
+fn uncontract(word: &str) -> String {
+    const BARE: [&str; 15] = [
+        "arent", "cant", "couldnt", "didnt", "doesnt", "dont", "hadnt", "hasnt", "havent", "isnt",
+        "shouldnt", "wasnt", "werent", "wont", "wouldnt",
+    ];
+    if let Some(stem) = word.strip_suffix("n't").filter(|s| !s.is_empty()) {
+        format!("{stem} not")
+    } else if BARE.contains(&word) {
+        format!("{} not", &word[..word.len() - 2])
+    } else {
+        word.to_string()
+    }
 }
 
 /// Whether `phrase` occurs in `text` as whole words.
@@ -396,6 +417,40 @@ mod tests {
             "We're hiring two setters for our agency"
         ));
         assert!(!caught("physical_products", "I run a roofing company"));
+    }
+
+    #[test]
+    fn keywords_match_however_a_phone_typed_them() {
+        let icp = crate::config::Config::example().icp;
+        let caught = |id: &str, text: &str| {
+            let d = icp.disqualifiers.iter().find(|d| d.id == id).unwrap();
+            first_match(text, &d.keywords)
+        };
+        // A curly apostrophe (iOS smart punctuation), none, or no contraction.
+        for text in [
+            "We haven\u{2019}t launched yet",
+            "we havent launched yet lol",
+            "We have not launched, the course is almost done",
+        ] {
+            assert_eq!(
+                caught("pre_launch", text),
+                Some("haven't launched"),
+                "{text}"
+            );
+        }
+        // Accents left out, or typed where the keyword has none.
+        assert_eq!(
+            caught("pre_launch", "todavia no lance mi curso"),
+            Some("todavía no lancé")
+        );
+        assert_eq!(
+            caught("job_seeker", "voces estao contratando?"),
+            Some("estão contratando")
+        );
+        // Folding does not join or split words.
+        assert_eq!(caught("pre_launch", "We have noted launch dates"), None);
+        assert!(contains_phrase("Clínica dental", "clinica"));
+        assert!(!contains_phrase("I can't wait", "can"));
     }
 
     #[test]
