@@ -80,7 +80,12 @@ pub(super) fn fill_skeleton<'b>(
         filler.at = at;
         match step {
             Step::Text(text) => filler.literal(text),
-            Step::Value { path, gbnf, span } => filler.leaf(path, gbnf, span.as_deref())?,
+            Step::Value {
+                path,
+                gbnf,
+                span,
+                options,
+            } => filler.leaf(path, gbnf, span.as_deref(), options)?,
         }
     }
     Ok(filler.filled)
@@ -127,6 +132,9 @@ struct Leaf {
     forced: bool,
     /// The tokens it took.
     tokens: Vec<LlamaToken>,
+    /// For a leaf with options, how the model's probability split between
+    /// them where its choice first told them apart (see [`option_shares`]).
+    shares: Option<Vec<f32>>,
 }
 
 /// How a draft check ended.
@@ -175,6 +183,7 @@ impl Filler<'_, '_> {
         path: &str,
         gbnf: &str,
         span: Option<&[String]>,
+        options: &[String],
     ) -> std::result::Result<(), String> {
         let mut grammar =
             LlamaSampler::grammar(self.model, gbnf, "root").map_err(|e| format!("grammar: {e}"))?;
@@ -197,6 +206,12 @@ impl Filler<'_, '_> {
                 .insert(path.to_string(), leaf.tokens.clone());
         }
         let mut written = String::from_utf8_lossy(&leaf.value).into_owned();
+        if let Some(shares) = &leaf.shares {
+            let chosen = written.trim().trim_end_matches(',').trim_end();
+            if let Some(i) = options.iter().position(|o| o == chosen) {
+                self.filled.confidence.insert(path.to_string(), shares[i]);
+            }
+        }
         if span.is_some() && leaf.forced && written.trim_start().starts_with('"') {
             // The model meant words the lead did not write; the span it was
             // held to may not be its answer.
@@ -329,6 +344,14 @@ impl Filler<'_, '_> {
                 self.filled.confidence.insert(path.to_string(), p);
             }
         }
+        if leaf.shares.is_none() {
+            if let Step::Value { options, .. } = &self.steps[self.at] {
+                if !options.is_empty() {
+                    let written = String::from_utf8_lossy(&leaf.value).into_owned();
+                    leaf.shares = option_shares(self.model, grammar, logits, &written, options);
+                }
+            }
+        }
         let best = argmax(logits);
         if !vocab.is_eog(best) && allows(grammar, best) {
             return Ok(Some(best));
@@ -394,6 +417,48 @@ fn written_as_json(written: &str, complete: bool) -> String {
         text.insert(0, ' ');
     }
     text
+}
+
+/// How the allowed next tokens' probability splits between `options` (JSON
+/// texts) after `written`: a token counts for each option it is a start of
+/// (or that it completes); `None` until some token tells the options apart.
+/// With two options this is the model's own yes/no reading, which a
+/// greedy answer hides ("business" at 0.55 and at 0.99 read the same).
+fn option_shares(
+    model: &LlamaModel,
+    grammar: &mut LlamaSampler,
+    logits: &[f32],
+    written: &str,
+    options: &[String],
+) -> Option<Vec<f32>> {
+    let mut array = LlamaTokenDataArray::new(top_candidates(logits), false);
+    array.apply_sampler(grammar);
+    let allowed: Vec<&LlamaTokenData> = array
+        .data
+        .iter()
+        .filter(|t| t.logit().is_finite())
+        .collect();
+    let top = allowed.iter().map(|t| t.logit()).fold(f32::MIN, f32::max);
+    let mut mass = vec![0f32; options.len()];
+    let mut apart = false;
+    for t in allowed {
+        let piece = model.vocab().token_to_piece(t.id(), false, None);
+        let text = format!("{written}{}", String::from_utf8_lossy(&piece));
+        let text = text.trim_start();
+        let fits: Vec<usize> = (0..options.len())
+            .filter(|&i| options[i].starts_with(text) || text.starts_with(options[i].as_str()))
+            .collect();
+        if fits.is_empty() {
+            continue;
+        }
+        apart |= fits.len() < options.len();
+        let weight = (t.logit() - top).exp() / fits.len() as f32;
+        for i in fits {
+            mass[i] += weight;
+        }
+    }
+    let total: f32 = mass.iter().sum();
+    (apart && total > 0.0).then(|| mass.iter().map(|m| m / total).collect())
 }
 
 /// Among the likeliest first tokens the leaf's grammar allows, the share of

@@ -15,6 +15,10 @@ pub(super) enum Step {
         path: String,
         gbnf: String,
         span: Option<Vec<String>>,
+        /// For a leaf that must be one of two or more strings (an enum
+        /// without `null`), the options as JSON text (`"job"`): the answer
+        /// reports how the model's probability split between them.
+        options: Vec<String>,
     },
 }
 
@@ -79,10 +83,27 @@ pub(super) fn skeleton(
                 path: path.to_string(),
                 gbnf: renamed,
                 span,
+                options: options_of(schema),
             });
         }
     }
     Ok(())
+}
+
+/// A leaf's options when it must be one of two or more strings (see
+/// [`Step::Value`]); empty otherwise, `null` allowed included.
+fn options_of(schema: &serde_json::Value) -> Vec<String> {
+    let Some(values) = schema.get("enum").and_then(|e| e.as_array()) else {
+        return Vec::new();
+    };
+    let strings: Vec<String> = values
+        .iter()
+        .filter_map(|v| v.as_str().map(|_| v.to_string()))
+        .collect();
+    if strings.len() < 2 || strings.len() != values.len() {
+        return Vec::new();
+    }
+    strings
 }
 
 /// The texts a string leaf must be a span of (see [`crate::llm::SPAN_OF`]).

@@ -315,6 +315,7 @@ mod tests {
             path: path.into(),
             gbnf: String::new(),
             span: None,
+            options: Vec::new(),
         };
         vec![
             Step::Text("{\n  \"a\":".into()),
