@@ -10,11 +10,12 @@ use serde::Serialize;
 use std::path::Path;
 
 /// (file name, embedded default). `setter init` writes these.
-pub const DEFAULTS: [(&str, &str); 11] = [
+pub const DEFAULTS: [(&str, &str); 12] = [
     ("system.j2", include_str!("../prompts/system.j2")),
     ("turn.j2", include_str!("../prompts/turn.j2")),
     ("opener.j2", include_str!("../prompts/opener.j2")),
     ("extract.j2", include_str!("../prompts/extract.j2")),
+    ("check.j2", include_str!("../prompts/check.j2")),
     ("fallback.j2", include_str!("../prompts/fallback.j2")),
     (
         "followup_soft.j2",

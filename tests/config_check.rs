@@ -26,6 +26,12 @@ async fn check_refuses_values_that_cannot_be_meant() {
         c.icp.traits[1].weight = 1e9;
         c.offer.price = 1e308;
         c.prompts_dir = "my_prompts".into();
+        c.icp.disqualifiers[1].check = Some(setter::config::DqCheck {
+            question: " ".into(),
+            disqualifying: "job".into(),
+            otherwise: "Job".into(),
+            min: 0.0,
+        });
     });
     let (code, out) = check(&env, &[]);
     assert_eq!(code, 2, "{out}");
@@ -35,6 +41,9 @@ async fn check_refuses_values_that_cannot_be_meant() {
         "error: icp.traits[1].weight: must be at most 100",
         "error: offer.price: must be at most 1000000000",
         "error: prompts_dir: directory ",
+        "error: icp.disqualifiers[1].check.question: must not be empty",
+        "error: icp.disqualifiers[1].check.otherwise: must differ from `disqualifying`",
+        "error: icp.disqualifiers[1].check.min: must be more than 0 and at most 1",
     ] {
         assert!(out.contains(key), "{key}\n{out}");
     }

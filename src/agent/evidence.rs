@@ -2,10 +2,11 @@
 //! code, plus the model's reports — a model's trait or disqualifier counts
 //! only with a quote that really is in one of the messages (for a trait, a
 //! part of it, not the whole message), so a hallucination can neither
-//! disqualify a lead nor make a greeting look like a fit.
+//! disqualify a lead nor make a greeting look like a fit. A disqualifier
+//! stated in other words counts when its check (`dq_check`) says so.
 
 use super::{extract, filler, signals};
-use crate::config::{Framework, Icp, SlotRole};
+use crate::config::{Disqualifier, Framework, Icp, SlotRole};
 use crate::lead::EvidenceKind;
 use crate::store::{EvidenceRow, Message};
 
@@ -66,6 +67,8 @@ pub(super) fn collect(
                     tracing::info!(disqualifier = %d.id, "model quote not found in the messages; ignored")
                 }
             }
+        } else if let Some(m) = checked(d, x, pending) {
+            out.push(row(m, EvidenceKind::Disqualifier, &d.id, true, &m.text));
         }
     }
     for m in pending {
@@ -74,6 +77,19 @@ pub(super) fn collect(
         }
     }
     out
+}
+
+/// The newest message, when `d`'s check (see `dq_check`) gave the
+/// disqualifying answer at least the share its config asks for. The check
+/// read all of `pending`; the newest message is where the lead had said it.
+fn checked<'a>(
+    d: &Disqualifier,
+    x: &extract::Extraction,
+    pending: &'a [Message],
+) -> Option<&'a Message> {
+    let min = d.check.as_ref()?.min;
+    let share = *x.checks.get(&d.id)?;
+    (share >= min).then(|| pending.last()).flatten()
 }
 
 /// Disqualifiers whose model quote shows nothing in particular: a greeting,

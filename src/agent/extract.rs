@@ -20,6 +20,9 @@ pub struct Extraction {
     pub traits: BTreeMap<String, String>,
     /// Disqualifier id → the lead's words the model says show it.
     pub disqualifiers: BTreeMap<String, String>,
+    /// Disqualifier id → the share the model gave the disqualifying answer
+    /// of its check (see `dq_check`), for the checks that ran.
+    pub checks: BTreeMap<String, f64>,
 }
 
 /// The extraction call's result, including how it went.
@@ -106,7 +109,7 @@ pub fn spans_of(schema: &JsonSchema, framework: &Framework, texts: &[&str]) -> J
 }
 
 /// Finds the JSON object in a reply that may wrap it in prose or code fences.
-fn tolerant_json(text: &str) -> Result<Value, String> {
+pub(super) fn tolerant_json(text: &str) -> Result<Value, String> {
     let start = text.find('{').ok_or("no JSON object in the reply")?;
     let end = text.rfind('}').ok_or("no closing brace in the reply")?;
     if end < start {

@@ -17,6 +17,7 @@ pub mod context;
 mod copies;
 mod deferred;
 pub mod directives;
+mod dq_check;
 mod evidence;
 pub mod extract;
 mod filler;
@@ -166,6 +167,8 @@ pub struct Agent {
     prompts: Arc<Prompts>,
     schema: JsonSchema,
     extract_system: Arc<String>,
+    /// The disqualifiers' checks, prompts rendered (see `dq_check`).
+    dq_checks: Arc<Vec<dq_check::Prepared>>,
     /// The configuration's text, which no reply may copy.
     config_text: Arc<copies::ConfigText>,
     clock: SharedClock,
@@ -182,6 +185,7 @@ impl Agent {
         let schema = extract::schema(&loaded.framework, &config.icp);
         let extract_system =
             prompts.render("extract.j2", context::extract(config, &loaded.framework))?;
+        let dq_checks = dq_check::prepare(&config.icp, &prompts)?;
         let config_text = copies::ConfigText::new(
             config,
             &loaded.framework,
@@ -194,6 +198,7 @@ impl Agent {
             prompts,
             schema,
             extract_system: Arc::new(extract_system),
+            dq_checks: Arc::new(dq_checks),
             config_text: Arc::new(config_text),
             clock: crate::clock::system(),
         })

@@ -278,6 +278,11 @@ impl Agent {
                 None => note,
             });
         }
+        let checked = self
+            .check_disqualifiers(memory, &extracted.extraction)
+            .await?;
+        extracted.usage += checked.usage;
+        extracted.extraction.checks = checked.shares;
         Ok(extracted)
     }
 

@@ -147,6 +147,11 @@ pub(crate) fn render_samples(prompts: &Prompts, loaded: &Loaded) -> Vec<prompts:
         }
     };
     attempt("extract.j2", context::extract(c, &loaded.framework));
+    for d in &c.icp.disqualifiers {
+        if let Some(check) = &d.check {
+            attempt("check.j2", serde_json::json!(check));
+        }
+    }
     for plan in context::sample_plans(&loaded.framework) {
         let known = [("pain".to_string(), serde_json::json!("not enough leads"))].into();
         let lead = context::sample_addressee();

@@ -6,6 +6,7 @@
 //! (an ICP with 8 traits) comes back as warnings, not errors.
 
 mod checks;
+mod dq_check;
 mod followups;
 mod frameworks;
 mod handoff;
@@ -16,6 +17,7 @@ mod serve;
 mod validate;
 mod validator;
 
+pub use dq_check::DqCheck;
 pub use followups::{FollowupsConfig, Ladder, Step, StepKind, Template};
 pub use frameworks::{Framework, Slot, SlotKind, SlotRole};
 pub use handoff::HandoffConfig;
@@ -154,6 +156,10 @@ pub struct Disqualifier {
     pub text: String,
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// A question the model answers about a new lead's first messages, for
+    /// this disqualifier stated in words no keyword lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<DqCheck>,
 }
 
 /// How the bot sounds.

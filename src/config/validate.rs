@@ -52,6 +52,9 @@ impl Config {
         for (i, d) in self.icp.disqualifiers.iter().enumerate() {
             v.id(&format!("icp.disqualifiers[{i}].id"), &d.id, &mut ids);
             v.non_empty(&format!("icp.disqualifiers[{i}].text"), &d.text);
+            if let Some(check) = &d.check {
+                check.validate(&format!("icp.disqualifiers[{i}].check"), v);
+            }
         }
     }
 

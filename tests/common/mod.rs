@@ -22,6 +22,9 @@ pub struct Script {
     pub replies: VecDeque<String>,
     /// Answers to `llm_judge` requests (schema name "verdict").
     pub verdicts: VecDeque<String>,
+    /// Answers to disqualifier checks (schema name "dq_check"); empty: the
+    /// check's last option (not disqualifying).
+    pub checks: VecDeque<String>,
     /// HTTP statuses to fail with before answering normally.
     pub failures: VecDeque<u16>,
     pub requests: Vec<Value>,
@@ -96,6 +99,12 @@ impl Stub {
             .push_back(text.to_string());
         self
     }
+    /// The next disqualifier check answers `answer` (`"job"`).
+    pub fn check(&self, answer: &str) -> &Self {
+        let text = json!({ "answer": answer }).to_string();
+        self.script.lock().unwrap().checks.push_back(text);
+        self
+    }
     pub fn fail(&self, status: u16) -> &Self {
         self.script.lock().unwrap().failures.push_back(status);
         self
@@ -128,6 +137,12 @@ async fn answer(
         s.verdicts
             .pop_front()
             .unwrap_or_else(|| r#"{"pass": true, "reason": "stub"}"#.into())
+    } else if body["response_format"]["json_schema"]["name"] == "dq_check" {
+        s.checks.pop_front().unwrap_or_else(|| {
+            let schema = &body["response_format"]["json_schema"]["schema"];
+            let options = schema["properties"]["answer"]["enum"].as_array().unwrap();
+            json!({ "answer": options.last().unwrap() }).to_string()
+        })
     } else if body["response_format"]["type"] == "json_schema" {
         s.extractions.pop_front().unwrap_or_else(|| {
             // All-null instance of the strict schema.
@@ -167,6 +182,25 @@ pub fn null_instance(schema: &Value) -> Value {
                 .collect(),
         ),
         None => Value::Null,
+    }
+}
+
+/// Gives the example config's disqualifiers the checks its comment
+/// suggests (they are off in the example).
+pub fn with_checks(c: &mut Config) {
+    let questions = [
+        ("physical_products", "What does the business of the person who wrote this message sell: a service, or physical products?", "products", "service"),
+        ("job_seeker", "Is the person who wrote this message asking about a job for themselves, or writing about a business?", "job", "business"),
+        ("pre_launch", "Is the business of the person who wrote this message already running with customers, or not launched yet?", "not", "running"),
+    ];
+    for (id, question, disqualifying, otherwise) in questions {
+        let d = c.icp.disqualifiers.iter_mut().find(|d| d.id == id).unwrap();
+        d.check = Some(setter::config::DqCheck {
+            question: question.into(),
+            disqualifying: disqualifying.into(),
+            otherwise: otherwise.into(),
+            min: 0.5,
+        });
     }
 }
 

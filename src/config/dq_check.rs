@@ -1,0 +1,73 @@
+//! `[icp.disqualifiers.check]`: a question the model answers about a new
+//! lead's words, for disqualifiers stated without any keyword ("I just
+//! finished my degree and want to get into marketing" is a job seeker).
+//!
+//! Keyword lists cannot cover every phrasing in every language, and a small
+//! model asked to quote a disqualifier inside the extraction call rarely
+//! does (docs/local-models.md). Asked one contrastive question on its own
+//! ("a job for themselves, or a business?"), the same model separates the
+//! two well, and the embedded model reports how its probability split
+//! between the answers, so a threshold can favour precision.
+
+use super::Validator;
+use serde::{Deserialize, Serialize};
+
+/// One disqualifier's question and its two answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DqCheck {
+    /// A question with two answers, about the person who wrote the
+    /// messages ("Is the person … asking about a job for themselves, or
+    /// writing about a business?"). Naming both sides works much better
+    /// with a small model than a yes/no question.
+    pub question: String,
+    /// The answer that disqualifies (`job`).
+    pub disqualifying: String,
+    /// The other answer (`business`).
+    pub otherwise: String,
+    /// How much of the model's probability the disqualifying answer needs
+    /// (more than 0, at most 1; default 0.5, the model's own pick). Models
+    /// that report none count their answer as 1 or 0. A small model leans
+    /// to one answer whatever it reads (the embedded one gave product
+    /// sellers' "products" 0.18–0.52), so measure the min per model
+    /// (docs/local-models.md) rather than assume 0.5.
+    #[serde(default = "default_min")]
+    pub min: f64,
+}
+
+fn default_min() -> f64 {
+    0.5
+}
+
+impl DqCheck {
+    /// Errors under `key` (`icp.disqualifiers[1].check`): a question, two
+    /// different one-line answers, and a threshold that can be met.
+    pub(super) fn validate(&self, key: &str, v: &mut Validator) {
+        v.non_empty(&format!("{key}.question"), &self.question);
+        for (name, answer) in [
+            ("disqualifying", &self.disqualifying),
+            ("otherwise", &self.otherwise),
+        ] {
+            let field = format!("{key}.{name}");
+            if answer.trim().is_empty() || answer.contains(['\n', '"']) {
+                v.error(&field, "must be a short answer on one line, without quotes");
+            }
+        }
+        if self
+            .disqualifying
+            .trim()
+            .eq_ignore_ascii_case(self.otherwise.trim())
+        {
+            v.error(
+                &format!("{key}.otherwise"),
+                "must differ from `disqualifying` (the model picks one of the two)",
+            );
+        }
+        if !(self.min > 0.0 && self.min <= 1.0) {
+            v.error(
+                &format!("{key}.min"),
+                "must be more than 0 and at most 1 (the disqualifying answer's share of the model's probability)",
+            );
+        }
+    }
+}
