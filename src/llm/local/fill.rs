@@ -419,6 +419,30 @@ fn written_as_json(written: &str, complete: bool) -> String {
     text
 }
 
+/// The likeliest next tokens the leaf's grammar allows, as their text and
+/// their probability relative to the likeliest (1.0).
+fn allowed_pieces(
+    model: &LlamaModel,
+    grammar: &mut LlamaSampler,
+    logits: &[f32],
+) -> Vec<(Vec<u8>, f32)> {
+    let mut array = LlamaTokenDataArray::new(top_candidates(logits), false);
+    array.apply_sampler(grammar);
+    let allowed: Vec<&LlamaTokenData> = array
+        .data
+        .iter()
+        .filter(|t| t.logit().is_finite())
+        .collect();
+    let top = allowed.iter().map(|t| t.logit()).fold(f32::MIN, f32::max);
+    allowed
+        .into_iter()
+        .map(|t| {
+            let piece = model.vocab().token_to_piece(t.id(), false, None);
+            (piece, (t.logit() - top).exp())
+        })
+        .collect()
+}
+
 /// How the allowed next tokens' probability splits between `options` (JSON
 /// texts) after `written`: a token counts for each option it is a start of
 /// (or that it completes); `None` until some token tells the options apart.
@@ -431,18 +455,9 @@ fn option_shares(
     written: &str,
     options: &[String],
 ) -> Option<Vec<f32>> {
-    let mut array = LlamaTokenDataArray::new(top_candidates(logits), false);
-    array.apply_sampler(grammar);
-    let allowed: Vec<&LlamaTokenData> = array
-        .data
-        .iter()
-        .filter(|t| t.logit().is_finite())
-        .collect();
-    let top = allowed.iter().map(|t| t.logit()).fold(f32::MIN, f32::max);
     let mut mass = vec![0f32; options.len()];
     let mut apart = false;
-    for t in allowed {
-        let piece = model.vocab().token_to_piece(t.id(), false, None);
+    for (piece, weight) in allowed_pieces(model, grammar, logits) {
         let text = format!("{written}{}", String::from_utf8_lossy(&piece));
         let text = text.trim_start();
         let fits: Vec<usize> = (0..options.len())
@@ -452,7 +467,7 @@ fn option_shares(
             continue;
         }
         apart |= fits.len() < options.len();
-        let weight = (t.logit() - top).exp() / fits.len() as f32;
+        let weight = weight / fits.len() as f32;
         for i in fits {
             mass[i] += weight;
         }
@@ -470,18 +485,8 @@ fn string_probability(
     grammar: &mut LlamaSampler,
     logits: &[f32],
 ) -> Option<f32> {
-    let mut array = LlamaTokenDataArray::new(top_candidates(logits), false);
-    array.apply_sampler(grammar);
-    let allowed: Vec<&LlamaTokenData> = array
-        .data
-        .iter()
-        .filter(|t| t.logit().is_finite())
-        .collect();
-    let top = allowed.iter().map(|t| t.logit()).fold(f32::MIN, f32::max);
     let (mut string, mut null) = (0f32, 0f32);
-    for t in allowed {
-        let piece = model.vocab().token_to_piece(t.id(), false, None);
-        let weight = (t.logit() - top).exp();
+    for (piece, weight) in allowed_pieces(model, grammar, logits) {
         match piece.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'"') => string += weight,
             Some(b'n') => null += weight,
