@@ -28,6 +28,10 @@ use tracing::Instrument;
 /// and later turns keep their speed.
 pub(super) const CHECKED_MESSAGES: usize = 3;
 
+/// At most this much of the lead's words goes into a check, from the
+/// start: who writes and what they do comes first.
+const CHECKED_CHARS: usize = 2_400;
+
 /// The answer's only key; the embedded model reports its share under it.
 const ANSWER: &str = "answer";
 
@@ -133,7 +137,11 @@ impl super::Agent {
         memory: &Memory,
         x: &Extraction,
     ) -> super::Result<Checked> {
-        let text = transcript::pending_text(memory);
+        // All the lead's words so far, not only the new ones: "next year"
+        // alone reads as not launched, after "we run a cleaning company"
+        // it does not.
+        let said = transcript::lead_said(memory);
+        let text = transcript::clip(&said, CHECKED_CHARS);
         let icp = &self.loaded.config.icp;
         let keyword = icp.disqualifiers.iter().any(|d| {
             memory
@@ -146,8 +154,8 @@ impl super::Agent {
             .iter()
             .any(|e| e.kind == EvidenceKind::Disqualifier && e.matched);
         let early = memory.inbound_count() <= CHECKED_MESSAGES;
-        if self.dq_checks.is_empty() || known || keyword || !early || !filler::says_something(&text)
-        {
+        let new_words = filler::says_something(&transcript::pending_text(memory));
+        if self.dq_checks.is_empty() || known || keyword || !early || !new_words {
             return Ok(Checked::default());
         }
         let quoted = |id: &str| x.disqualifiers.contains_key(id);
@@ -202,6 +210,9 @@ mod tests {
     #[test]
     fn each_check_asks_its_question_with_both_answers() {
         let mut icp = crate::config::Config::example().icp;
+        for d in &mut icp.disqualifiers {
+            d.check = None;
+        }
         assert!(prepare(&icp, &Prompts::load(None).unwrap())
             .unwrap()
             .is_empty());

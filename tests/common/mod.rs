@@ -185,8 +185,8 @@ pub fn null_instance(schema: &Value) -> Value {
     }
 }
 
-/// Gives the example config's disqualifiers the checks its comment
-/// suggests (they are off in the example).
+/// Gives the example config's three disqualifiers a check each (`Env::new`
+/// takes them off; the example has only the job seeker's).
 pub fn with_checks(c: &mut Config) {
     let questions = [
         ("physical_products", "What does the business of the person who wrote this message sell: a service, or physical products?", "products", "service"),
@@ -224,6 +224,11 @@ impl Env {
         c.handoff.auto = false;
         // Tests script the model's first reply; the opener's tests turn it on.
         c.persona.instant_opener = false;
+        // Tests count and script the model's calls; the checks' tests turn
+        // the disqualifier checks on (`with_checks`).
+        for d in &mut c.icp.disqualifiers {
+            d.check = None;
+        }
         edit(&mut c);
         let config_path = dir.path().join("setter.toml");
         std::fs::write(&config_path, toml::to_string(&c).unwrap()).unwrap();
