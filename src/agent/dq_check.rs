@@ -13,9 +13,8 @@
 //! it cached in a lane of its own and costs little more than the lead's words.
 
 use super::extract::Extraction;
-use super::{filler, signals, transcript};
+use super::{evidence, filler, score, transcript};
 use crate::config::Icp;
-use crate::lead::EvidenceKind;
 use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, JsonSchema, Usage};
 use crate::prompts::Prompts;
 use crate::store::Memory;
@@ -62,12 +61,7 @@ pub(super) fn prepare(icp: &Icp, prompts: &Prompts) -> crate::prompts::Result<Ve
     for d in &icp.disqualifiers {
         let Some(check) = &d.check else { continue };
         let (disqualifying, otherwise) = (check.disqualifying.trim(), check.otherwise.trim());
-        let context = json!({
-            "question": check.question.trim(),
-            "disqualifying": disqualifying,
-            "otherwise": otherwise,
-        });
-        let system = prompts.render("check.j2", context)?;
+        let system = prompts.render("check.j2", check.prompt_context())?;
         // The disqualifying answer first: the order the prompt names them.
         let options = json!([disqualifying, otherwise]);
         let schema = json!({
@@ -89,8 +83,8 @@ pub(super) fn prepare(icp: &Icp, prompts: &Prompts) -> crate::prompts::Result<Ve
     Ok(out)
 }
 
-/// Runs the checks `wanted` keeps on `text` (the lead's new messages), one
-/// call each. A check whose answer cannot be read counts as not run.
+/// Runs the checks `wanted` keeps on `text` (all the lead's words so far),
+/// one call each. A check whose answer cannot be read counts as not run.
 pub(super) async fn run(
     model: &dyn ChatModel,
     checks: &[Prepared],
@@ -143,16 +137,11 @@ impl super::Agent {
         let said = transcript::lead_said(memory);
         let text = transcript::clip(&said, CHECKED_CHARS);
         let icp = &self.loaded.config.icp;
-        let keyword = icp.disqualifiers.iter().any(|d| {
-            memory
-                .pending
-                .iter()
-                .any(|m| signals::first_match(&m.text, &d.keywords).is_some())
-        });
-        let known = memory
-            .evidence
+        let keyword = icp
+            .disqualifiers
             .iter()
-            .any(|e| e.kind == EvidenceKind::Disqualifier && e.matched);
+            .any(|d| evidence::first_keyword(&memory.pending, &d.keywords).is_some());
+        let known = score::disqualifier(&memory.evidence).is_some();
         let early = memory.inbound_count() <= CHECKED_MESSAGES;
         let new_words = filler::says_something(&transcript::pending_text(memory));
         if self.dq_checks.is_empty() || known || keyword || !early || !new_words {

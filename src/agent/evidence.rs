@@ -81,7 +81,8 @@ pub(super) fn collect(
 
 /// The newest message, when `d`'s check (see `dq_check`) gave the
 /// disqualifying answer at least the share its config asks for. The check
-/// read all of `pending`; the newest message is where the lead had said it.
+/// read all the lead's words so far and cannot say which message carried
+/// it; the newest one is cited, the message that tipped the answer.
 fn checked<'a>(
     d: &Disqualifier,
     x: &extract::Extraction,
@@ -119,7 +120,7 @@ fn unspecific_quotes(framework: &Framework, x: &extract::Extraction) -> Vec<Stri
 }
 
 /// The first message (oldest first) with one of `keywords`, and the keyword.
-fn first_keyword<'a, 'k>(
+pub(super) fn first_keyword<'a, 'k>(
     pending: &'a [Message],
     keywords: &'k [String],
 ) -> Option<(&'a Message, &'k str)> {

@@ -149,7 +149,7 @@ pub(crate) fn render_samples(prompts: &Prompts, loaded: &Loaded) -> Vec<prompts:
     attempt("extract.j2", context::extract(c, &loaded.framework));
     for d in &c.icp.disqualifiers {
         if let Some(check) = &d.check {
-            attempt("check.j2", serde_json::json!(check));
+            attempt("check.j2", check.prompt_context());
         }
     }
     for plan in context::sample_plans(&loaded.framework) {

@@ -40,6 +40,18 @@ fn default_min() -> f64 {
 }
 
 impl DqCheck {
+    /// What `check.j2` is rendered with: the question and both answers,
+    /// trimmed, as the model will be asked to write them. The agent and
+    /// `setter init`'s sample rendering share it, so what init shows is
+    /// what the model reads.
+    pub fn prompt_context(&self) -> serde_json::Value {
+        serde_json::json!({
+            "question": self.question.trim(),
+            "disqualifying": self.disqualifying.trim(),
+            "otherwise": self.otherwise.trim(),
+        })
+    }
+
     /// Errors under `key` (`icp.disqualifiers[1].check`): a question, two
     /// different one-line answers, and a threshold that can be met.
     pub(super) fn validate(&self, key: &str, v: &mut Validator) {
