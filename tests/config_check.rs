@@ -31,6 +31,10 @@ async fn check_refuses_values_that_cannot_be_meant() {
             disqualifying: "job".into(),
             otherwise: "Job".into(),
             min: 0.0,
+            examples: vec![setter::config::CheckExample {
+                text: "I just finished my degree".into(),
+                answer: "maybe".into(),
+            }],
         });
     });
     let (code, out) = check(&env, &[]);
@@ -44,6 +48,8 @@ async fn check_refuses_values_that_cannot_be_meant() {
         "error: icp.disqualifiers[1].check.question: must not be empty",
         "error: icp.disqualifiers[1].check.otherwise: must differ from `disqualifying`",
         "error: icp.disqualifiers[1].check.min: must be more than 0 and at most 1",
+        "error: icp.disqualifiers[1].check.examples[0].answer: must be \"job\" or \"Job\", the check's two answers",
+        "warning: icp.disqualifiers[1].check.examples: show both answers",
     ] {
         assert!(out.contains(key), "{key}\n{out}");
     }

@@ -14,7 +14,7 @@
 
 use super::extract::Extraction;
 use super::{evidence, filler, score, transcript};
-use crate::config::Icp;
+use crate::config::{DqCheck, Icp};
 use crate::llm::{ChatMessage, ChatModel, ChatRequest, ChatResponse, JsonSchema, Usage};
 use crate::prompts::Prompts;
 use crate::store::Memory;
@@ -43,6 +43,8 @@ pub(super) struct Prepared {
     /// The disqualifier's id.
     id: String,
     system: String,
+    /// The check's examples as earlier turns: a message, its answer.
+    examples: Vec<ChatMessage>,
     schema: JsonSchema,
     disqualifying: String,
 }
@@ -73,6 +75,7 @@ pub(super) fn prepare(icp: &Icp, prompts: &Prompts) -> crate::prompts::Result<Ve
         out.push(Prepared {
             id: d.id.clone(),
             system,
+            examples: example_turns(check, [disqualifying, otherwise]),
             schema: JsonSchema {
                 name: "dq_check".into(),
                 schema,
@@ -81,6 +84,25 @@ pub(super) fn prepare(icp: &Icp, prompts: &Prompts) -> crate::prompts::Result<Ve
         });
     }
     Ok(out)
+}
+
+/// Each example as a user message and the answer the model would write
+/// for it, spelled as the schema's option (examples are validated to name
+/// one of the two answers, in any case).
+fn example_turns(check: &DqCheck, answers: [&str; 2]) -> Vec<ChatMessage> {
+    let mut turns = Vec::new();
+    for example in &check.examples {
+        let given = example.answer.trim();
+        let answer = answers
+            .into_iter()
+            .find(|a| a.eq_ignore_ascii_case(given))
+            .unwrap_or(given);
+        turns.push(ChatMessage::user(example.text.trim().to_string()));
+        turns.push(ChatMessage::assistant(
+            json!({ ANSWER: answer }).to_string(),
+        ));
+    }
+    turns
 }
 
 /// Runs the checks `wanted` keeps on `text` (all the lead's words so far),
@@ -94,10 +116,10 @@ pub(super) async fn run(
     let mut out = Checked::default();
     for check in checks.iter().filter(|c| wanted(&c.id)) {
         let request = ChatRequest {
-            messages: vec![
-                ChatMessage::system(check.system.clone()),
-                ChatMessage::user(text.to_string()),
-            ],
+            messages: std::iter::once(ChatMessage::system(check.system.clone()))
+                .chain(check.examples.iter().cloned())
+                .chain([ChatMessage::user(text.to_string())])
+                .collect(),
             schema: Some(check.schema.clone()),
             temperature: 0.0,
             max_tokens: 16,
@@ -210,6 +232,16 @@ mod tests {
             disqualifying: " job".into(),
             otherwise: "business".into(),
             min: 0.7,
+            examples: vec![
+                crate::config::CheckExample {
+                    text: "Acabo de terminar la carrera ".into(),
+                    answer: "JOB".into(),
+                },
+                crate::config::CheckExample {
+                    text: "We run a plumbing company".into(),
+                    answer: "business".into(),
+                },
+            ],
         });
         let checks = prepare(&icp, &Prompts::load(None).unwrap()).unwrap();
         assert_eq!(checks.len(), 1, "only the disqualifier with a check");
@@ -221,5 +253,16 @@ mod tests {
             json!(["job", "business"])
         );
         assert_eq!(job.disqualifying, "job", "answers are trimmed");
+        // Examples are earlier turns, answered as the schema spells it.
+        let turns: Vec<_> = job.examples.iter().map(|m| m.content.as_str()).collect();
+        assert_eq!(
+            turns,
+            [
+                "Acabo de terminar la carrera",
+                r#"{"answer":"job"}"#,
+                "We run a plumbing company",
+                r#"{"answer":"business"}"#,
+            ]
+        );
     }
 }

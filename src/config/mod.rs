@@ -17,7 +17,7 @@ mod serve;
 mod validate;
 mod validator;
 
-pub use dq_check::DqCheck;
+pub use dq_check::{CheckExample, DqCheck};
 pub use followups::{FollowupsConfig, Ladder, Step, StepKind, Template};
 pub use frameworks::{Framework, Slot, SlotKind, SlotRole};
 pub use handoff::HandoffConfig;

@@ -200,6 +200,7 @@ pub fn with_checks(c: &mut Config) {
             disqualifying: disqualifying.into(),
             otherwise: otherwise.into(),
             min: 0.5,
+            examples: Vec::new(),
         });
     }
 }

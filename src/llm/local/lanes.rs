@@ -17,9 +17,13 @@
 use super::Slot;
 use llama_cpp_2::token::LlamaToken;
 
-/// Conversations kept side by side per context. Five leads answered in turn
-/// keep their caches, with one lane left for calls that name none.
-pub(super) const LANES: usize = 6;
+/// Conversations kept side by side per context: five leads answered in
+/// turn keep their caches next to two disqualifier checks' lanes (each
+/// check's prompt is the same for every lead), with lane 0 for calls that
+/// name none. Lanes share one KV cache of `context_tokens` cells, so more
+/// of them cost no memory; when the cells run out the least recently used
+/// lane goes (`make_room`).
+pub(super) const LANES: usize = 8;
 
 /// A sequence id outside the lanes, used to save a warm prefix without
 /// cutting the lane it was evaluated in.
