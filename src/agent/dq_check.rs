@@ -62,7 +62,7 @@ pub(super) fn prepare(icp: &Icp, prompts: &Prompts) -> crate::prompts::Result<Ve
     let mut out = Vec::new();
     for d in &icp.disqualifiers {
         let Some(check) = &d.check else { continue };
-        let (disqualifying, otherwise) = (check.disqualifying.trim(), check.otherwise.trim());
+        let [disqualifying, otherwise] = check.answers();
         let system = prompts.render("check.j2", check.prompt_context())?;
         // The disqualifying answer first: the order the prompt names them.
         let options = json!([disqualifying, otherwise]);
@@ -75,7 +75,7 @@ pub(super) fn prepare(icp: &Icp, prompts: &Prompts) -> crate::prompts::Result<Ve
         out.push(Prepared {
             id: d.id.clone(),
             system,
-            examples: example_turns(check, [disqualifying, otherwise]),
+            examples: example_turns(check),
             schema: JsonSchema {
                 name: "dq_check".into(),
                 schema,
@@ -89,14 +89,13 @@ pub(super) fn prepare(icp: &Icp, prompts: &Prompts) -> crate::prompts::Result<Ve
 /// Each example as a user message and the answer the model would write
 /// for it, spelled as the schema's option (examples are validated to name
 /// one of the two answers, in any case).
-fn example_turns(check: &DqCheck, answers: [&str; 2]) -> Vec<ChatMessage> {
+fn example_turns(check: &DqCheck) -> Vec<ChatMessage> {
+    let answers = check.answers();
     let mut turns = Vec::new();
     for example in &check.examples {
-        let given = example.answer.trim();
-        let answer = answers
-            .into_iter()
-            .find(|a| a.eq_ignore_ascii_case(given))
-            .unwrap_or(given);
+        let answer = check
+            .answer_index(&example.answer)
+            .map_or(example.answer.trim(), |i| answers[i]);
         turns.push(ChatMessage::user(example.text.trim().to_string()));
         turns.push(ChatMessage::assistant(
             json!({ ANSWER: answer }).to_string(),

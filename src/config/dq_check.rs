@@ -64,11 +64,26 @@ impl DqCheck {
     /// `setter init`'s sample rendering share it, so what init shows is
     /// what the model reads.
     pub fn prompt_context(&self) -> serde_json::Value {
+        let [disqualifying, otherwise] = self.answers();
         serde_json::json!({
             "question": self.question.trim(),
-            "disqualifying": self.disqualifying.trim(),
-            "otherwise": self.otherwise.trim(),
+            "disqualifying": disqualifying,
+            "otherwise": otherwise,
         })
+    }
+
+    /// The two answers, trimmed, the disqualifying one first: the order
+    /// the prompt names them and the answer schema lists them.
+    pub fn answers(&self) -> [&str; 2] {
+        [self.disqualifying.trim(), self.otherwise.trim()]
+    }
+
+    /// Which of [`Self::answers`] `given` names, in any case: an example's
+    /// answer is validated and written to the model through this one test.
+    pub fn answer_index(&self, given: &str) -> Option<usize> {
+        self.answers()
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(given.trim()))
     }
 
     /// Errors under `key` (`icp.disqualifiers[1].check`): a question, two
@@ -84,11 +99,8 @@ impl DqCheck {
                 v.error(&field, "must be a short answer on one line, without quotes");
             }
         }
-        if self
-            .disqualifying
-            .trim()
-            .eq_ignore_ascii_case(self.otherwise.trim())
-        {
+        let [disqualifying, otherwise] = self.answers();
+        if disqualifying.eq_ignore_ascii_case(otherwise) {
             v.error(
                 &format!("{key}.otherwise"),
                 "must differ from `disqualifying` (the model picks one of the two)",
@@ -106,15 +118,12 @@ impl DqCheck {
     /// Each example is a message with one of the two answers; examples
     /// that show only one answer teach the model to give it (a warning).
     fn validate_examples(&self, key: &str, v: &mut Validator) {
-        let answers = [self.disqualifying.trim(), self.otherwise.trim()];
+        let answers = self.answers();
         let mut shown = [false; 2];
         for (i, example) in self.examples.iter().enumerate() {
             let field = format!("{key}.examples[{i}]");
             v.non_empty(&format!("{field}.text"), &example.text);
-            match answers
-                .iter()
-                .position(|a| a.eq_ignore_ascii_case(example.answer.trim()))
-            {
+            match self.answer_index(&example.answer) {
                 Some(which) => shown[which] = true,
                 None => v.error(
                     &format!("{field}.answer"),
